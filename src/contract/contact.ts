@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { normalizePhone } from './phone.js';
+import { callRecord } from './results.js';
+
+/** Maximum contacts in one add-contacts request (assumed; the real cap is unknown, sobot-v5.md §3.3). */
+export const MAX_CONTACTS_PER_REQUEST = 1000;
+
+/**
+ * One item of `contactList` (api/sobot-v5.md §3.3: `outId`, `telephone` [C]).
+ * `telephone` is normalised (see normalizePhone); every other key is passed through as a
+ * template variable for the script's `{var}` placeholders (assumed).
+ */
+export const contactItem = z.looseObject({
+  outId: z.union([z.string(), z.number()], { error: 'must be a non-empty string' })
+    .transform((v) => String(v).trim())
+    .refine((v) => v.length > 0, 'must be a non-empty string')
+    .refine((v) => v.length <= 64, 'must be at most 64 characters'),
+  telephone: z.unknown().transform((v, ctx) => {
+    const r = normalizePhone(v);
+    if (!r.ok) {
+      ctx.addIssue({ code: 'custom', message: r.reason });
+      return z.NEVER;
+    }
+    return r.phone;
+  }),
+});
+export type Contact = z.input<typeof contactItem>;
+export type ValidContact = z.output<typeof contactItem>;
+
+/** Body of `POST tasks/{taskId}/task-contacts`. */
+export const addContactsBody = z
+  .looseObject({
+    taskId: z.string().optional(),
+    contactList: z
+      .array(contactItem, { error: 'must be a list of contacts' })
+      .min(1, 'must have at least one contact')
+      .max(MAX_CONTACTS_PER_REQUEST, `must have at most ${MAX_CONTACTS_PER_REQUEST} contacts per request`),
+  })
+  .superRefine((b, ctx) => {
+    const seen = new Map<string, number>();
+    b.contactList.forEach((c, i) => {
+      const first = seen.get(c.outId);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['contactList', i, 'outId'], message: `must be unique within a request (same as contactList[${first}])` });
+      } else seen.set(c.outId, i);
+    });
+  });
+
+/** `content` of add contacts (assumed). */
+export const addContactsContent = z.looseObject({
+  successCount: z.number().optional(),
+  duplicateCount: z.number().optional(),
+  failCount: z.number().optional(),
+  failList: z
+    .array(z.looseObject({ outId: z.string().optional(), telephone: z.string().optional(), reason: z.string().optional() }))
+    .optional(),
+});
+export type AddContactsResult = z.infer<typeof addContactsContent>;
+
+/** `content` of `GET tasks/{taskId}/reference-task-contacts/{outId}` (assumed). */
+export const contactDetail = z.looseObject({
+  taskId: z.string().optional(),
+  outId: z.string(),
+  telephone: z.string().optional(),
+  /** CONTACT_STATUS code (assumed). */
+  status: z.number().optional(),
+  statusName: z.string().optional(),
+  /** Call attempts made so far. */
+  attempts: z.number().optional(),
+  lastCallResult: z.number().nullable().optional(),
+  lastCallTime: z.number().nullable().optional(),
+  nextCallTime: z.number().nullable().optional(),
+  intent: z.string().nullable().optional(),
+  variables: z.record(z.string(), z.unknown()).optional(),
+  calls: z.array(callRecord).optional(),
+});
+export type ContactDetail = z.infer<typeof contactDetail>;

@@ -1,0 +1,144 @@
+import { redactText, redactValue } from './internal/redact.js';
+
+/** Where a failed request went; carried by every request error. Never holds a secret. */
+export interface RequestInfo {
+  method?: string | undefined;
+  /** Path relative to the base URL, query string redacted. */
+  path?: string | undefined;
+  /** Request id from the server's response headers, when present. */
+  requestId?: string | undefined;
+}
+
+/** One broken rule of a validation: the field path and the rule. */
+export interface ValidationIssue {
+  /** Dotted path, e.g. `taskCronList[1].begin`. */
+  path: string;
+  /** The rule that was broken, e.g. `must be HH:mm (00:00–23:59)`. */
+  message: string;
+}
+
+/**
+ * Base class of every error this toolkit throws. Its message and `toJSON()` never contain
+ * `apiSecret`, `apiKey` or a token (they are redacted).
+ */
+export class ZhichiError extends Error {
+  override readonly name: string = 'ZhichiError';
+  readonly method: string | undefined;
+  readonly path: string | undefined;
+  readonly requestId: string | undefined;
+
+  constructor(message: string, info: RequestInfo = {}, options?: { cause?: unknown }) {
+    super(redactText(message), options?.cause !== undefined ? { cause: options.cause } : undefined);
+    this.method = info.method;
+    this.path = info.path !== undefined ? redactText(info.path) : undefined;
+    this.requestId = info.requestId;
+  }
+
+  /** A JSON form safe to log. */
+  toJSON(): Record<string, unknown> {
+    return redactValue({
+      name: this.name,
+      message: this.message,
+      method: this.method,
+      path: this.path,
+      requestId: this.requestId,
+    }) as Record<string, unknown>;
+  }
+}
+
+/** Bad input (task params, contacts, options, a CSV row...): names each field and the rule. */
+export class ZhichiValidationError extends ZhichiError {
+  override readonly name: string = 'ZhichiValidationError';
+  readonly issues: ValidationIssue[];
+  constructor(what: string, issues: ValidationIssue[], info: RequestInfo = {}) {
+    super(`invalid ${what}: ${issues.map((i) => (i.path ? `${i.path} ${i.message}` : i.message)).join('; ')}`, info);
+    this.issues = issues;
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), issues: redactValue(this.issues) };
+  }
+}
+
+/** A server reply that does not match a KNOWN part of the contract (assumed parts never throw). */
+export class ZhichiResponseValidationError extends ZhichiValidationError {
+  override readonly name: string = 'ZhichiResponseValidationError';
+}
+
+/** The server answered with a non-2xx HTTP status. */
+export class ZhichiHttpError extends ZhichiError {
+  override readonly name: string = 'ZhichiHttpError';
+  readonly status: number;
+  /** Response body, truncated to 2 KiB and redacted. */
+  readonly body: string;
+  constructor(status: number, body: string, info: RequestInfo = {}) {
+    super(`HTTP ${status} from ${info.method ?? ''} ${info.path ?? ''}`.trim(), info);
+    this.status = status;
+    this.body = redactText(body.slice(0, 2048));
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), status: this.status, body: this.body };
+  }
+}
+
+/** HTTP 401: the token is expired or invalid (api/sobot-v5.md §6). */
+export class ZhichiAuthenticationError extends ZhichiHttpError {
+  override readonly name: string = 'ZhichiAuthenticationError';
+}
+
+/** HTTP 200 with an envelope `code != 200`: a business failure carrying the server's code and message. */
+export class ZhichiBusinessError extends ZhichiError {
+  override readonly name: string = 'ZhichiBusinessError';
+  readonly code: number;
+  readonly serverMessage: string;
+  /** The whole envelope, redacted. */
+  readonly envelope: unknown;
+  constructor(code: number, serverMessage: string, envelope: unknown, info: RequestInfo = {}) {
+    super(`business error ${code}: ${serverMessage} (${info.method ?? ''} ${info.path ?? ''})`, info);
+    this.code = code;
+    this.serverMessage = redactText(serverMessage);
+    this.envelope = redactValue(envelope);
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), code: this.code, serverMessage: this.serverMessage };
+  }
+}
+
+/** The connection failed (refused, reset, DNS...). */
+export class ZhichiConnectionError extends ZhichiError {
+  override readonly name: string = 'ZhichiConnectionError';
+}
+
+/** An attempt took longer than `timeoutMs`. */
+export class ZhichiTimeoutError extends ZhichiConnectionError {
+  override readonly name: string = 'ZhichiTimeoutError';
+}
+
+/** The call was aborted by the caller's `signal`. */
+export class ZhichiAbortError extends ZhichiError {
+  override readonly name: string = 'ZhichiAbortError';
+}
+
+/** Token minting was refused locally because it would exceed the configured minimum interval. */
+export class ZhichiTokenRateError extends ZhichiError {
+  override readonly name: string = 'ZhichiTokenRateError';
+}
+
+/** Picks the error subclass for an HTTP status. */
+export function httpErrorFor(status: number, body: string, info: RequestInfo): ZhichiHttpError {
+  return status === 401 ? new ZhichiAuthenticationError(status, body, info) : new ZhichiHttpError(status, body, info);
+}
+
+/** Converts zod issues to {@link ValidationIssue}s with `a.b[0].c` paths. */
+export function issuesFromZod(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>, prefix = ''): ValidationIssue[] {
+  return issues.map((i) => ({ path: formatPath(i.path, prefix), message: i.message }));
+}
+
+/** Formats a path as `a.b[0].c`. */
+export function formatPath(path: ReadonlyArray<PropertyKey>, prefix = ''): string {
+  let out = prefix;
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else out += out ? `.${String(seg)}` : String(seg);
+  }
+  return out;
+}
