@@ -85,3 +85,24 @@ export function enumName(table: Readonly<Record<string, number>>, code: number):
   for (const [name, c] of Object.entries(table)) if (c === code) return name;
   return `UNKNOWN_${code}`;
 }
+
+/**
+ * Envelope `code` values for business errors (HTTP 200 with `code != 200`). Only 200 = success is
+ * known (api/sobot-v5.md §6); the rest are ASSUMED, used by the emulator and matched by nobody
+ * strictly: clients treat any `code != 200` as a business error and keep the server's message.
+ */
+export const BUSINESS_CODE = {
+  SUCCESS: 200,
+  PARAM_INVALID: 400,
+  /** HTTP status 401 carries this code too (token expired or unknown). */
+  TOKEN_INVALID: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  /** Token requested too often (the rate limit of api/sobot-v5.md §3.1). */
+  TOKEN_RATE_LIMITED: 429,
+  INTERNAL: 500,
+  /** Wrong apiKey / apiSecret. */
+  INVALID_CREDENTIALS: 10001,
+  /** robotNum larger than the company's robots. */
+  ROBOTS_EXCEEDED: 10002,
+} as const;

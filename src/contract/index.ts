@@ -16,7 +16,7 @@ export { robotsCountContent, template, templatesContent, callerNumber, numbersCo
 export { pushEvent, PUSH_EVENT_CALL_RESULT, PUSH_ACK, type PushEvent } from './push.js';
 export { normalizePhone, CALLER_ID, type PhoneResult } from './phone.js';
 export {
-  TIME_TYPE, PUSH_TYPE, CALL_RESULT, RETRY_CONDITION, TASK_STATUS, CONTACT_STATUS, INTENT_LABELS, HANGUP_BY,
+  BUSINESS_CODE, TIME_TYPE, PUSH_TYPE, CALL_RESULT, RETRY_CONDITION, TASK_STATUS, CONTACT_STATUS, INTENT_LABELS, HANGUP_BY,
   callResultName, enumName, type CallResultName, type CallResultCode, type TaskStatusName,
 } from './enums.js';
 export { ENDPOINTS, fillPath, type EndpointName } from './endpoints.js';
