@@ -1,0 +1,47 @@
+/** What a CLI command may touch: the CLI is a function of its arguments and this object (tests pass their own). */
+export interface CliIO {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /** True when stdout is a terminal: tables and progress bars; false: plain lines. */
+  isTTY: boolean;
+  /** Aborted on SIGINT/SIGTERM for long-running commands (emulator, webhooks serve). */
+  signal?: AbortSignal;
+}
+
+/** Exit codes of `zhichi` (documented in the README). */
+export const EXIT = {
+  OK: 0,
+  /** Unexpected failure. */
+  ERROR: 1,
+  /** Bad flags, missing configuration, bad input file. */
+  USAGE: 2,
+  /** The API answered with an error (HTTP status or business code). */
+  API: 3,
+  /** Could not reach the API (connection, timeout). */
+  NETWORK: 4,
+  /** Finished, but some rows or items were rejected (see the reject file). */
+  PARTIAL: 5,
+} as const;
+
+/** Error a command throws to end with a given exit code and one clear line. */
+export class CliError extends Error {
+  constructor(message: string, readonly exitCode: number = EXIT.USAGE) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+/** The process's own IO. */
+export function processIO(signal?: AbortSignal): CliIO {
+  const io: CliIO = {
+    stdout: (t) => void process.stdout.write(t),
+    stderr: (t) => void process.stderr.write(t),
+    env: process.env,
+    cwd: process.cwd(),
+    isTTY: Boolean(process.stdout.isTTY),
+  };
+  if (signal) io.signal = signal;
+  return io;
+}

@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import type { TokenStore } from './auth/token-store.js';
+import { ZhichiValidationError, issuesFromZod } from './errors.js';
+import type { Clock } from './internal/clock.js';
+import type { Logger } from './internal/logger.js';
+import type { RetryOptions } from './transport/retry.js';
+
+/** Options of {@link ZhichiClient}. Every field falls back to its env variable, then its default. */
+export interface ClientOptions {
+  /** JWT issuer key from the Sobot console (设置—接口设置). Env `ZHICHI_KEY`. */
+  apiKey?: string | undefined;
+  /** JWT secret. Never logged, never in an error. Env `ZHICHI_SECRET`. */
+  apiSecret?: string | undefined;
+  /** Company id, the path segment of every business URL. Env `ZHICHI_COMPANY_ID`. */
+  companyId?: string | undefined;
+  /** Base URL. Env `ZHICHI_BASE_URL`. @default "https://gw.soboten.com/api/6.0.0/" */
+  baseUrl?: string | undefined;
+  /** Timeout of ONE attempt, ms. @default 10000 */
+  timeoutMs?: number | undefined;
+  /** Retries after the first attempt, for requests safe to repeat. @default 2 */
+  maxRetries?: number | undefined;
+  /** Backoff settings. @default { baseDelayMs: 200, maxDelayMs: 5000, maxRetryAfterMs: 30000 } */
+  retry?: RetryOptions | undefined;
+  /** A WHATWG fetch to send requests with. @default undici's `request` with a keep-alive pool */
+  fetch?: typeof fetch | undefined;
+  /** Where tokens are cached. @default a process-wide in-memory store, or Redis when `redisUrl` is set */
+  tokenStore?: TokenStore | undefined;
+  /** Redis URL for a token store shared by several processes. Env `ZHICHI_REDIS_URL`. */
+  redisUrl?: string | undefined;
+  /** Prefix of token cache keys. @default "zhichi:token:" */
+  tokenKeyPrefix?: string | undefined;
+  /** A fixed access token (the seed's `setToken`): no minting, no refresh. */
+  token?: string | undefined;
+  /** Refresh the token this long before it expires, ms. @default 300000 (5 min, as the seed) */
+  tokenRefreshMarginMs?: number | undefined;
+  /** Logger; every line is redacted. @default silent */
+  logger?: Logger | undefined;
+  /** Aborts every request of this client. */
+  signal?: AbortSignal | undefined;
+  /** Clock for token expiry. @default the system clock */
+  clock?: Clock | undefined;
+  /** Environment to read fallbacks from. @default process.env */
+  env?: Record<string, string | undefined> | undefined;
+}
+
+/** All defaults in one place. */
+export const DEFAULTS = {
+  baseUrl: 'https://gw.soboten.com/api/6.0.0/',
+  timeoutMs: 10_000,
+  maxRetries: 2,
+  tokenKeyPrefix: 'zhichi:token:',
+  tokenRefreshMarginMs: 300_000,
+} as const;
+
+const optionsSchema = z.object({
+  apiKey: z.string().min(1, 'must be a non-empty string').optional(),
+  apiSecret: z.string().min(1, 'must be a non-empty string').optional(),
+  companyId: z.string().min(1, 'must be a non-empty string').optional(),
+  baseUrl: z.string().refine((s) => {
+    try {
+      const u = new URL(s);
+      return u.protocol === 'http:' || u.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, 'must be an absolute http(s) URL'),
+  timeoutMs: z.number().int('must be an integer number of ms').positive('must be a positive number of ms'),
+  maxRetries: z.number().int('must be an integer').min(0, 'must be 0 or more').max(10, 'must be at most 10'),
+  tokenRefreshMarginMs: z.number().int().min(0, 'must be 0 or more'),
+  redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  token: z.string().min(1, 'must be a non-empty string').optional(),
+});
+
+/** Options after env fallback, defaults and validation. */
+export interface ResolvedOptions {
+  apiKey: string | undefined;
+  apiSecret: string | undefined;
+  companyId: string | undefined;
+  baseUrl: string;
+  timeoutMs: number;
+  maxRetries: number;
+  tokenRefreshMarginMs: number;
+  redisUrl: string | undefined;
+  token: string | undefined;
+  tokenKeyPrefix: string;
+}
+
+const nonEmpty = (v: string | undefined) => (v === undefined || v === '' ? undefined : v);
+const numEnv = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
+
+/**
+ * Applies env fallbacks and defaults, validates, and throws {@link ZhichiValidationError} naming
+ * the option on any problem. `need` says which credentials the caller requires.
+ */
+export function resolveOptions(o: ClientOptions, need: { credentials: boolean; companyId: boolean }): ResolvedOptions {
+  const env = o.env ?? process.env;
+  let baseUrl = o.baseUrl ?? nonEmpty(env.ZHICHI_BASE_URL) ?? DEFAULTS.baseUrl;
+  if (!baseUrl.endsWith('/')) baseUrl += '/';
+  const candidate = {
+    apiKey: o.apiKey ?? nonEmpty(env.ZHICHI_KEY),
+    apiSecret: o.apiSecret ?? nonEmpty(env.ZHICHI_SECRET),
+    companyId: o.companyId ?? nonEmpty(env.ZHICHI_COMPANY_ID),
+    baseUrl,
+    timeoutMs: o.timeoutMs ?? numEnv(env.ZHICHI_TIMEOUT_MS) ?? DEFAULTS.timeoutMs,
+    maxRetries: o.maxRetries ?? numEnv(env.ZHICHI_MAX_RETRIES) ?? DEFAULTS.maxRetries,
+    tokenRefreshMarginMs: o.tokenRefreshMarginMs ?? DEFAULTS.tokenRefreshMarginMs,
+    redisUrl: o.redisUrl ?? nonEmpty(env.ZHICHI_REDIS_URL),
+    token: o.token,
+  };
+  const r = optionsSchema.safeParse(candidate);
+  const issues = r.success ? [] : issuesFromZod(r.error.issues);
+  if (need.credentials && candidate.token === undefined) {
+    if (candidate.apiKey === undefined) issues.push({ path: 'apiKey', message: 'is required (option apiKey or env ZHICHI_KEY)' });
+    if (candidate.apiSecret === undefined) issues.push({ path: 'apiSecret', message: 'is required (option apiSecret or env ZHICHI_SECRET)' });
+  }
+  if (need.companyId && candidate.companyId === undefined) {
+    issues.push({ path: 'companyId', message: 'is required (option companyId or env ZHICHI_COMPANY_ID)' });
+  }
+  if (issues.length) throw new ZhichiValidationError('client options', issues);
+  return { ...candidate, tokenKeyPrefix: o.tokenKeyPrefix ?? DEFAULTS.tokenKeyPrefix };
+}

@@ -1,0 +1,170 @@
+import {
+  ZhichiAbortError, ZhichiConnectionError, ZhichiError, ZhichiTimeoutError, httpErrorFor, type RequestInfo,
+} from '../errors.js';
+import type { Logger } from '../internal/logger.js';
+import { redactText } from '../internal/redact.js';
+import { DEFAULT_RETRY, backoffDelay, isRetryableStatus, parseRetryAfter, sleep as realSleep, type RetryOptions } from './retry.js';
+
+/** One HTTP exchange as the transport sees it. */
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | undefined>;
+  text: string;
+}
+
+/** What actually sends bytes: undici by default, or a user-supplied `fetch`. */
+export type Sender = (url: string, init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal }) => Promise<HttpResponse>;
+
+/** A request relative to the base URL. */
+export interface TransportRequest {
+  method: 'GET' | 'POST';
+  /** Path relative to the base URL, e.g. `companies/x/tasks`. */
+  path: string;
+  query?: Record<string, string | number | undefined> | undefined;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Retry on connection errors, timeouts, 408, 429 and 5xx. Only for requests safe to repeat. */
+  retry: boolean;
+  signal?: AbortSignal | undefined;
+}
+
+export interface TransportOptions {
+  baseUrl: string;
+  timeoutMs: number;
+  maxRetries: number;
+  retry: Required<RetryOptions>;
+  sender: Sender;
+  logger: Logger;
+  signal?: AbortSignal | undefined;
+  now: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
+}
+
+/** Sender over undici's `request` with a keep-alive pool (the fastest path on Node). Loaded lazily. */
+export function undiciSender(): Sender {
+  let mod: Promise<typeof import('undici')> | undefined;
+  let agent: import('undici').Agent | undefined;
+  return async (url, init) => {
+    mod ??= import('undici');
+    const u = await mod;
+    agent ??= new u.Agent({ keepAliveTimeout: 10_000, connections: 128 });
+    const res = await u.request(url, {
+      method: init.method as 'GET' | 'POST',
+      headers: init.headers,
+      body: init.body ?? null,
+      signal: init.signal,
+      dispatcher: agent,
+    });
+    const text = await res.body.text();
+    const headers: Record<string, string | undefined> = {};
+    for (const [k, v] of Object.entries(res.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+    return { status: res.statusCode, headers, text };
+  };
+}
+
+/** Sender over a WHATWG `fetch` (user-injected, e.g. for a proxy or a test double). */
+export function fetchSender(fetchFn: typeof fetch): Sender {
+  return async (url, init) => {
+    const res = await fetchFn(url, { method: init.method, headers: init.headers, body: init.body ?? null, signal: init.signal });
+    const text = await res.text();
+    const headers: Record<string, string | undefined> = {};
+    res.headers.forEach((v, k) => {
+      headers[k] = v;
+    });
+    return { status: res.status, headers, text };
+  };
+}
+
+const REQUEST_ID_HEADERS = ['x-request-id', 'request-id', 'x-requestid', 'x-trace-id', 'traceid'];
+
+/** Sends requests with per-attempt timeouts and safe retries; maps failures to ZhichiError subclasses. */
+export class Transport {
+  constructor(private readonly o: TransportOptions) {}
+
+  /** Absolute URL of a relative path plus query. */
+  url(path: string, query?: TransportRequest['query']): string {
+    let url = this.o.baseUrl + path;
+    if (query) {
+      const qs = new URLSearchParams();
+      for (const [k, v] of Object.entries(query)) if (v !== undefined) qs.append(k, String(v));
+      const s = qs.toString();
+      if (s) url += `?${s}`;
+    }
+    return url;
+  }
+
+  /** Sends `req`; resolves with a 2xx response, or throws. Retries only when `req.retry`. */
+  async send(req: TransportRequest): Promise<HttpResponse> {
+    const url = this.url(req.path, req.query);
+    const info: RequestInfo = { method: req.method, path: redactText(url.slice(this.o.baseUrl.length)) };
+    const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
+    let body: string | undefined;
+    if (req.body !== undefined) {
+      body = JSON.stringify(req.body);
+      headers['content-type'] = 'application/json;charset=utf-8';
+    }
+    const sleep = this.o.sleep ?? realSleep;
+    const maxAttempts = req.retry ? this.o.maxRetries + 1 : 1;
+    for (let attempt = 0; ; attempt++) {
+      const userSignal = req.signal ?? this.o.signal;
+      if (userSignal?.aborted) throw new ZhichiAbortError('request aborted', info, { cause: userSignal.reason });
+      const ctrl = new AbortController();
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        ctrl.abort(new Error('timeout'));
+      }, this.o.timeoutMs);
+      const onUserAbort = () => ctrl.abort(userSignal?.reason);
+      userSignal?.addEventListener('abort', onUserAbort, { once: true });
+      const started = this.o.now();
+      let res: HttpResponse | undefined;
+      let failure: ZhichiError | undefined;
+      try {
+        const init: Parameters<Sender>[1] = { method: req.method, headers, signal: ctrl.signal };
+        if (body !== undefined) init.body = body;
+        res = await this.o.sender(url, init);
+      } catch (err) {
+        if (timedOut) failure = new ZhichiTimeoutError(`timed out after ${this.o.timeoutMs} ms`, info, { cause: err });
+        else if (userSignal?.aborted) throw new ZhichiAbortError('request aborted', info, { cause: userSignal.reason });
+        else failure = new ZhichiConnectionError(`connection failed: ${errMessage(err)}`, info, { cause: err });
+      } finally {
+        clearTimeout(timer);
+        userSignal?.removeEventListener('abort', onUserAbort);
+      }
+      const canRetry = attempt + 1 < maxAttempts;
+      if (res) {
+        const requestId = requestIdOf(res.headers);
+        this.o.logger.debug?.('zhichi request', { method: req.method, path: info.path, status: res.status, ms: this.o.now() - started, attempt });
+        if (res.status >= 200 && res.status < 300) return res;
+        if (!(canRetry && isRetryableStatus(res.status))) {
+          throw httpErrorFor(res.status, res.text, { ...info, requestId });
+        }
+        const ra = parseRetryAfter(res.headers['retry-after'], Date.now());
+        const delay = backoffDelay(attempt, this.o.retry, this.o.random, ra);
+        this.o.logger.warn(`zhichi: HTTP ${res.status} on ${req.method} ${info.path}, retry ${attempt + 1}/${maxAttempts - 1} in ${delay} ms`);
+        await sleep(delay, userSignal);
+        continue;
+      }
+      if (!canRetry) throw failure!;
+      const delay = backoffDelay(attempt, this.o.retry, this.o.random);
+      this.o.logger.warn(`zhichi: ${failure!.message} on ${req.method} ${info.path}, retry ${attempt + 1}/${maxAttempts - 1} in ${delay} ms`);
+      await sleep(delay, userSignal);
+    }
+  }
+}
+
+function requestIdOf(h: Record<string, string | undefined>): string | undefined {
+  for (const k of REQUEST_ID_HEADERS) if (h[k]) return h[k];
+  return undefined;
+}
+
+function errMessage(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return typeof code === 'string' ? `${code} ${err.message}` : err.message;
+  }
+  return String(err);
+}
+
+export { DEFAULT_RETRY };
