@@ -36,15 +36,26 @@ export const addContactsBody = z
       .min(1, 'must have at least one contact')
       .max(MAX_CONTACTS_PER_REQUEST, `must have at most ${MAX_CONTACTS_PER_REQUEST} contacts per request`),
   })
-  .superRefine((b, ctx) => {
-    const seen = new Map<string, number>();
-    b.contactList.forEach((c, i) => {
-      const first = seen.get(c.outId);
-      if (first !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['contactList', i, 'outId'], message: `must be unique within a request (same as contactList[${first}])` });
-      } else seen.set(c.outId, i);
-    });
-  });
+  .superRefine(
+    (b, ctx) => {
+      // Runs even when some items failed (`when` below), so one pass reports every problem.
+      // Items may be untransformed here: read outId defensively.
+      const list: unknown = (b as { contactList?: unknown }).contactList;
+      if (!Array.isArray(list)) return;
+      const seen = new Map<string, number>();
+      list.forEach((c: unknown, i) => {
+        const raw = c && typeof c === 'object' ? (c as { outId?: unknown }).outId : undefined;
+        if (typeof raw !== 'string' && typeof raw !== 'number') return;
+        const outId = String(raw).trim();
+        if (outId === '') return;
+        const first = seen.get(outId);
+        if (first !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['contactList', i, 'outId'], message: `must be unique within a request (same as contactList[${first}])` });
+        } else seen.set(outId, i);
+      });
+    },
+    { when: () => true },
+  );
 
 /** `content` of add contacts (assumed). */
 export const addContactsContent = z.looseObject({
