@@ -1,0 +1,160 @@
+import { CONTACT_STATUS, TASK_STATUS, enumName, minutesOfDay, type CronWindow } from '../contract/index.js';
+import { redactingLogger, silentLogger, type Logger } from '../internal/logger.js';
+import { WindowCalendar, ZoneOffsets } from './calendar.js';
+import { VirtualClock } from './clock.js';
+import { Dialer } from './dialer.js';
+import { FaultInjector } from './faults.js';
+import type { ResolvedOptions } from './options.js';
+import { PushDelivery } from './pushes.js';
+import { Prng } from './random.js';
+import { TaskState } from './store.js';
+import { TokenAuthority } from './tokens.js';
+
+/**
+ * The emulator's whole state, independent of HTTP: clock, tokens, tasks, dialer, pushes, faults.
+ * The HTTP layer (server.ts) calls `sync()` before every request so answers reflect the clock.
+ */
+export class EmulatorCore {
+  readonly clock: VirtualClock;
+  readonly tokens: TokenAuthority;
+  readonly dialer: Dialer;
+  readonly pushes: PushDelivery;
+  readonly faults: FaultInjector;
+  readonly logger: Logger;
+  readonly tasks = new Map<string, TaskState>();
+  private readonly zone: ZoneOffsets;
+  private readonly idRng: Prng;
+  readonly counters = { requests: 0, controlRequests: 0, byEndpoint: {} as Record<string, number>, byCode: {} as Record<string, number> };
+
+  constructor(readonly opts: ResolvedOptions) {
+    this.logger = opts.logger ? redactingLogger(opts.logger) : silentLogger;
+    const clockOpts: { mode: 'real' | 'manual'; speed: number; start?: number } = { mode: opts.clock.mode, speed: opts.clock.speed };
+    if (opts.clock.start !== undefined) clockOpts.start = opts.clock.start;
+    this.clock = new VirtualClock(clockOpts);
+    this.tokens = new TokenAuthority(
+      { expiresIn: opts.expiresIn, tokenMintsPerMinute: opts.tokenMintsPerMinute, revokeOnMint: opts.revokeOnMint, companyId: opts.companyId },
+      this.clock,
+    );
+    this.zone = new ZoneOffsets(opts.timeZone);
+    this.idRng = new Prng(opts.seed ^ 0x7a5c1d);
+    this.pushes = new PushDelivery(opts.push, opts.seed, opts.companyId, this.clock, this.logger);
+    this.dialer = new Dialer(opts.seed, opts.robotCount, this.clock.now(), (task, rec, final) =>
+      this.pushes.onCallFinished(task, rec, final, this.dialer.now),
+    );
+    this.faults = new FaultInjector(opts.seed);
+    this.faults.set(opts.faults);
+  }
+
+  /** Simulates up to the clock's now and starts pushes that became due. */
+  sync(): void {
+    const now = this.clock.now();
+    this.dialer.runUntil(now);
+    this.pushes.tick(now);
+  }
+
+  /** Advances the clock by `ms` and simulates everything due (manual and real mode alike). */
+  advance(ms: number): number {
+    this.clock.advance(ms);
+    this.sync();
+    return this.clock.now();
+  }
+
+  /** Creates a task from validated params (caller checked templates, numbers, robots). */
+  createTask(params: Record<string, unknown>): TaskState {
+    // Task ids come from the seeded generator, so reruns give the same ids (and the same pushes).
+    let taskId = this.idRng.hex(32);
+    while (this.tasks.has(taskId)) taskId = this.idRng.hex(32);
+    const windows = (params.taskCronList as CronWindow[]).map((w) => ({ begin: minutesOfDay(w.begin), end: minutesOfDay(w.end) }));
+    const task = new TaskState({
+      seq: this.tasks.size,
+      taskId,
+      params,
+      createTime: this.clock.now(),
+      calendar: new WindowCalendar(this.zone, windows),
+    });
+    this.tasks.set(taskId, task);
+    this.dialer.addTask(task);
+    this.dialer.kick();
+    return task;
+  }
+
+  /** TASK_STATUS of a task now (ASSUMED state machine, see docs/emulator.md). */
+  taskStatus(task: TaskState): number {
+    const now = this.dialer.now;
+    if (now < task.startAt) return TASK_STATUS.NOT_STARTED;
+    if (task.count > 0 && task.finished === task.count && task.active === 0) return TASK_STATUS.FINISHED;
+    if (task.expired) return task.active > 0 ? TASK_STATUS.RUNNING : TASK_STATUS.EXPIRED;
+    return task.calendar.isOpen(now) ? TASK_STATUS.RUNNING : TASK_STATUS.WAITING;
+  }
+
+  /** The taskInfo object of the contract: everything sent at creation plus status and counters. */
+  taskInfo(task: TaskState): Record<string, unknown> {
+    const status = this.taskStatus(task);
+    const { companyId: _c, ...params } = task.params;
+    void _c;
+    return {
+      ...params,
+      taskId: task.taskId,
+      status,
+      statusName: enumName(TASK_STATUS, status),
+      createTime: task.createTime,
+      contactCount: task.count,
+      finishedCount: task.finished,
+      answeredCount: task.answered,
+      callCount: task.recs,
+      activeCalls: task.active,
+    };
+  }
+
+  /** The contactDetail object of contact `c`, with every finished attempt. */
+  contactDetail(task: TaskState, c: number): Record<string, unknown> {
+    const recs = task.recordsOf(c);
+    const calls = recs.map((r) => task.record(r, this.opts.companyId));
+    const last = calls[calls.length - 1];
+    const answered = calls.find((x) => x.intent != null);
+    const status = task.contactStatus(c);
+    const out: Record<string, unknown> = {
+      taskId: task.taskId,
+      outId: task.outIds[c],
+      telephone: task.phone(c),
+      status,
+      statusName: enumName(CONTACT_STATUS, status),
+      attempts: task.attempts[c],
+      lastCallResult: last ? last.callResult : null,
+      lastCallTime: last ? last.endTime : null,
+      nextCallTime: status === CONTACT_STATUS.WAITING_REDIAL ? task.nextCall[c] : null,
+      intent: answered?.intent ?? null,
+      calls,
+    };
+    const vars = task.variables(c);
+    if (vars) out.variables = vars;
+    return out;
+  }
+
+  /** Counters for `GET /__emulator/stats`. */
+  stats(): Record<string, unknown> {
+    let contacts = 0;
+    let calls = 0;
+    for (const t of this.tasks.values()) {
+      contacts += t.count;
+      calls += t.recs;
+    }
+    return {
+      tokensIssued: this.tokens.issued,
+      tokensActive: this.tokens.activeCount(),
+      tokenRevocations: this.tokens.revocations,
+      requests: this.counters.requests,
+      requestsByEndpoint: { ...this.counters.byEndpoint },
+      responsesByCode: { ...this.counters.byCode },
+      controlRequests: this.counters.controlRequests,
+      faults: { ...this.faults.counts },
+      tasks: this.tasks.size,
+      contacts,
+      calls,
+      activeCalls: this.dialer.activeTotal,
+      robotCount: this.opts.robotCount,
+      pushes: this.pushes.stats(),
+      clock: { now: this.clock.now(), simulatedUntil: this.dialer.now, mode: this.clock.mode, speed: this.clock.speed },
+    };
+  }
+}

@@ -1,0 +1,149 @@
+import type { Logger } from '../internal/logger.js';
+import { checkTimeZone } from './calendar.js';
+import type { ClockMode } from './clock.js';
+import { parseFaultConfig, type FaultConfig } from './faults.js';
+import type { PushOptions } from './pushes.js';
+
+/** Options of {@link startEmulator}; every field is optional. */
+export interface EmulatorOptions {
+  /** TCP port; 0 picks a free one. @default 0 */
+  port?: number;
+  /** Interface to listen on. @default '127.0.0.1' */
+  host?: string;
+  /** Accepted apiKey. @default env ZHICHI_KEY ?? 'demo-key' */
+  apiKey?: string;
+  /** Accepted apiSecret. @default env ZHICHI_SECRET ?? 'demo-secret' */
+  apiSecret?: string;
+  /** The emulated company's id. @default env ZHICHI_COMPANY_ID ?? 'demo-company' */
+  companyId?: string;
+  /** Seed of every random choice (task ids, call outcomes, push duplicates/reordering, faults). @default 1 */
+  seed?: number;
+  /** Token lifetime, seconds. @default 86400 */
+  expiresIn?: number;
+  /** Robots of the company (`GET robots/count`, and the cap on calls at once across tasks). @default 10 */
+  robotCount?: number;
+  /** Token mints allowed per minute of emulator time; 0 or undefined = unlimited. */
+  tokenMintsPerMinute?: number;
+  /** A new mint revokes every earlier token. @default false */
+  revokeOnMint?: boolean;
+  /** Virtual clock: `real` (wall time × speed, the default) or `manual` (moves on advance only). */
+  clock?: { mode?: ClockMode; speed?: number; start?: number };
+  /** Time zone of the calling windows. @default 'Asia/Shanghai' */
+  timeZone?: string;
+  /** Push delivery: duplicate/reorder rates, timeout, attempts, backoff, concurrency. */
+  push?: PushOptions;
+  /** Faults active from the start (same shape as `POST /__emulator/faults`). */
+  faults?: FaultConfig;
+  /** Environment for the ZHICHI_* fallbacks. @default process.env */
+  env?: Record<string, string | undefined>;
+  /** Where the emulator logs (redacted). @default silent */
+  logger?: Logger;
+  /** Entries kept in `GET /__emulator/requests`. @default 1000 */
+  requestLogLimit?: number;
+  /** Real-time period of the simulation ticker in `real` clock mode, ms. @default 50 */
+  tickMs?: number;
+}
+
+/** Options after defaults and checks. */
+export interface ResolvedOptions {
+  port: number;
+  host: string;
+  apiKey: string;
+  apiSecret: string;
+  companyId: string;
+  seed: number;
+  expiresIn: number;
+  robotCount: number;
+  tokenMintsPerMinute: number;
+  revokeOnMint: boolean;
+  clock: { mode: ClockMode; speed: number; start: number | undefined };
+  timeZone: string;
+  push: PushOptions;
+  faults: FaultConfig;
+  logger: Logger | undefined;
+  requestLogLimit: number;
+  tickMs: number;
+}
+
+/** Every default of the emulator in one place. */
+export const EMULATOR_DEFAULTS = {
+  port: 0,
+  host: '127.0.0.1',
+  apiKey: 'demo-key',
+  apiSecret: 'demo-secret',
+  companyId: 'demo-company',
+  seed: 1,
+  expiresIn: 86_400,
+  robotCount: 10,
+  timeZone: 'Asia/Shanghai',
+  requestLogLimit: 1000,
+  tickMs: 50,
+} as const;
+
+function int(v: unknown, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new TypeError(`${name} must be an integer between ${min} and ${max} (got ${JSON.stringify(v)})`);
+  }
+  return v;
+}
+
+function rate(v: unknown, name: string): void {
+  if (v !== undefined && (typeof v !== 'number' || !(v >= 0 && v <= 1))) throw new TypeError(`${name} must be a number between 0 and 1`);
+}
+
+function str(v: unknown, name: string): string {
+  if (typeof v !== 'string' || v.trim() === '') throw new TypeError(`${name} must be a non-empty string`);
+  return v;
+}
+
+/** Applies defaults and env fallbacks; throws a TypeError naming the bad option and the rule. */
+export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
+  const env = o.env ?? process.env;
+  const D = EMULATOR_DEFAULTS;
+  const timeZone = str(o.timeZone ?? D.timeZone, 'timeZone');
+  checkTimeZone(timeZone);
+  const push = o.push ?? {};
+  rate(push.duplicateRate, 'push.duplicateRate');
+  rate(push.reorderRate, 'push.reorderRate');
+  if (push.timeoutMs !== undefined) int(push.timeoutMs, 'push.timeoutMs', 1);
+  if (push.maxAttempts !== undefined) int(push.maxAttempts, 'push.maxAttempts', 1, 100);
+  if (push.retryBaseMs !== undefined) int(push.retryBaseMs, 'push.retryBaseMs', 0);
+  if (push.retryMaxMs !== undefined) int(push.retryMaxMs, 'push.retryMaxMs', 0);
+  if (push.concurrency !== undefined) int(push.concurrency, 'push.concurrency', 1, 1000);
+  if (push.logLimit !== undefined) int(push.logLimit, 'push.logLimit', 0);
+  const clock = o.clock ?? {};
+  const mode = clock.mode ?? 'real';
+  if (mode !== 'real' && mode !== 'manual') throw new TypeError(`clock.mode must be 'real' or 'manual'`);
+  const speed = clock.speed ?? 1;
+  if (typeof speed !== 'number' || !(speed > 0 && Number.isFinite(speed))) throw new TypeError('clock.speed must be a positive number');
+  if (clock.start !== undefined && (typeof clock.start !== 'number' || !Number.isFinite(clock.start) || clock.start < 0)) {
+    throw new TypeError('clock.start must be epoch milliseconds');
+  }
+  let faults: FaultConfig = {};
+  if (o.faults !== undefined) {
+    try {
+      faults = parseFaultConfig(o.faults);
+    } catch (e) {
+      throw new TypeError(`faults.${(e as Error).message}`);
+    }
+  }
+  return {
+    port: int(o.port ?? D.port, 'port', 0, 65_535),
+    host: str(o.host ?? D.host, 'host'),
+    apiKey: str(o.apiKey ?? env.ZHICHI_KEY ?? D.apiKey, 'apiKey'),
+    apiSecret: str(o.apiSecret ?? env.ZHICHI_SECRET ?? D.apiSecret, 'apiSecret'),
+    companyId: str(o.companyId ?? env.ZHICHI_COMPANY_ID ?? D.companyId, 'companyId'),
+    seed: int(o.seed ?? D.seed, 'seed', -0x80000000, 0xffffffff),
+    expiresIn: int(o.expiresIn ?? D.expiresIn, 'expiresIn', 1),
+    robotCount: int(o.robotCount ?? D.robotCount, 'robotCount', 0, 100_000),
+    tokenMintsPerMinute: int(o.tokenMintsPerMinute ?? 0, 'tokenMintsPerMinute', 0),
+    revokeOnMint: Boolean(o.revokeOnMint),
+    clock: { mode, speed, start: clock.start },
+    timeZone,
+    push,
+    faults,
+    logger: o.logger,
+    requestLogLimit: int(o.requestLogLimit ?? D.requestLogLimit, 'requestLogLimit', 0),
+    tickMs: int(o.tickMs ?? D.tickMs, 'tickMs', 1, 60_000),
+  };
+}

@@ -1,0 +1,183 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { BUSINESS_CODE, type EndpointName } from '../contract/index.js';
+import { redactText } from '../internal/redact.js';
+import { handleApi, matchRoute, type Reply } from './api.js';
+import { handleControl } from './control.js';
+import type { EmulatorCore } from './core.js';
+import { RingLog } from './ring.js';
+
+/** One line of `GET /__emulator/requests`. Paths are redacted (the token query carries apiSecret). */
+export interface RequestLogEntry {
+  seq: number;
+  /** Emulator time, epoch ms. */
+  time: number;
+  /** Wall time, epoch ms. */
+  realTime: number;
+  method: string;
+  path: string;
+  endpoint: EndpointName | null;
+  /** HTTP status; 0 when the connection was reset on purpose. */
+  status: number;
+  /** Envelope code, null for non-envelope answers. */
+  code: number | null;
+  /** Real milliseconds spent (including injected latency). */
+  ms: number;
+  fault?: 'error' | 'reset' | 'latency';
+}
+
+/** Base path of the API (sobot-v5.md §1). */
+export const API_PREFIX = '/api/6.0.0/';
+const MAX_BODY = 16 * 1024 * 1024;
+const JSON_TYPE = 'application/json;charset=utf-8';
+
+function readBody(req: IncomingMessage): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(Object.assign(new Error('body too large'), { status: 413 }));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(chunks.length === 0 ? null : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** The HTTP front of the emulator: API under `/api/6.0.0/`, control under `/__emulator/`. */
+export class EmulatorServer {
+  readonly server: Server;
+  readonly requestLog: RingLog<RequestLogEntry>;
+  private reqSeq = 0;
+
+  constructor(private readonly core: EmulatorCore) {
+    this.requestLog = new RingLog(core.opts.requestLogLimit);
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        core.logger.error(`emulator: unexpected error: ${err instanceof Error ? err.message : String(err)}`);
+        if (!res.headersSent) this.send(res, 500, { code: BUSINESS_CODE.INTERNAL, message: 'internal error', content: null });
+        else res.destroy();
+      });
+    });
+    this.server.keepAliveTimeout = 10_000;
+  }
+
+  private send(res: ServerResponse, status: number, body: unknown, extra?: Record<string, string>): void {
+    const text = JSON.stringify(body);
+    const headers: Record<string, string | number> = {
+      'content-type': JSON_TYPE,
+      'content-length': Buffer.byteLength(text),
+      'x-request-id': String(this.reqSeq),
+    };
+    if (extra) Object.assign(headers, extra);
+    res.writeHead(status, headers);
+    res.end(text);
+  }
+
+  private log(method: string, url: string, endpoint: EndpointName | null, status: number, code: number | null, t0: number, fault?: RequestLogEntry['fault']): void {
+    const c = this.core;
+    if (code !== null) {
+      const k = String(code);
+      c.counters.byCode[k] = (c.counters.byCode[k] ?? 0) + 1;
+    }
+    const e: RequestLogEntry = {
+      seq: this.requestLog.total,
+      time: c.clock.now(),
+      realTime: Date.now(),
+      method,
+      path: redactText(url),
+      endpoint,
+      status,
+      code,
+      ms: Math.round((performance.now() - t0) * 100) / 100,
+    };
+    if (fault) e.fault = fault;
+    this.requestLog.add(e);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const t0 = performance.now();
+    this.reqSeq++;
+    const url = req.url ?? '/';
+    const method = req.method ?? 'GET';
+    const qi = url.indexOf('?');
+    const path = qi < 0 ? url : url.slice(0, qi);
+    const query = new URLSearchParams(qi < 0 ? '' : url.slice(qi + 1));
+    let raw: Buffer | null;
+    try {
+      raw = await readBody(req);
+    } catch (e) {
+      const status = (e as { status?: number }).status ?? 400;
+      if (!res.destroyed) this.send(res, status, { code: BUSINESS_CODE.PARAM_INVALID, message: 'request body too large or unreadable', content: null });
+      return;
+    }
+
+    if (path.startsWith('/__emulator/')) {
+      this.core.counters.controlRequests++;
+      const out = await handleControl(this.core, this, method, path.slice('/__emulator/'.length), query, raw);
+      this.send(res, out.status, out.body);
+      return;
+    }
+
+    if (!path.startsWith(API_PREFIX)) {
+      this.send(res, 404, { code: BUSINESS_CODE.NOT_FOUND, message: `no such path: ${path} (the API lives under ${API_PREFIX})`, content: null });
+      return;
+    }
+    const core = this.core;
+    core.counters.requests++;
+    let segs: string[];
+    try {
+      segs = path.slice(API_PREFIX.length).split('/').filter((s) => s !== '').map(decodeURIComponent);
+    } catch {
+      segs = [];
+    }
+    const m = matchRoute(method, segs);
+    if (m === null || m === 'methodMismatch') {
+      const status = m === null ? 404 : 405;
+      const body = { code: m === null ? BUSINESS_CODE.NOT_FOUND : status, message: m === null ? `no such endpoint: ${method} ${path}` : `method ${method} not allowed on ${path}`, content: null };
+      this.send(res, status, body);
+      this.log(method, url, null, status, body.code, t0);
+      return;
+    }
+    core.counters.byEndpoint[m.name] = (core.counters.byEndpoint[m.name] ?? 0) + 1;
+
+    const fault = core.faults.decide(m.name);
+    if (fault.latencyMs > 0) await delay(fault.latencyMs);
+    if (fault.action === 'reset') {
+      this.log(method, url, m.name, 0, null, t0, 'reset');
+      req.socket.destroy();
+      return;
+    }
+    if (fault.action === 'error') {
+      const status = core.faults.errorStatus;
+      const ra = core.faults.retryAfter;
+      this.send(res, status, { code: status, message: 'injected fault', content: null }, ra !== undefined ? { 'retry-after': String(ra) } : undefined);
+      this.log(method, url, m.name, status, status, t0, 'error');
+      return;
+    }
+
+    let body: unknown = undefined;
+    if (raw && method !== 'GET') {
+      try {
+        body = JSON.parse(raw.toString('utf8'));
+      } catch {
+        const rep: Reply = { status: 200, code: BUSINESS_CODE.PARAM_INVALID, message: 'invalid request: body must be JSON', content: null };
+        this.send(res, rep.status, { code: rep.code, message: rep.message, content: rep.content });
+        this.log(method, url, m.name, rep.status, rep.code, t0, fault.latencyMs > 0 ? 'latency' : undefined);
+        return;
+      }
+    }
+    // Bring the simulation up to the clock so the answer reflects every call until now.
+    core.sync();
+    const auth = req.headers.authorization;
+    const rep = handleApi(core, m.name, { params: m.params, query, body, authorization: Array.isArray(auth) ? auth[0] : auth });
+    this.send(res, rep.status, { code: rep.code, message: rep.message, content: rep.content });
+    this.log(method, url, m.name, rep.status, rep.code, t0, fault.latencyMs > 0 ? 'latency' : undefined);
+  }
+}
