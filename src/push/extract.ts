@@ -1,0 +1,284 @@
+import { createHash } from 'node:crypto';
+import { CALL_RESULT, HANGUP_BY, pushEvent, type PushEvent } from '../contract/index.js';
+
+/**
+ * Fields the receiver pulls out of a push when present. The V5 push payload is not documented
+ * (api/sobot-v5.md §3.11), so every field is optional and may come from an alias.
+ */
+export interface ExtractedFields {
+  taskId?: string;
+  outId?: string;
+  callId?: string;
+  /** 1 for the first call, 2 for the first redial, ... */
+  attempt?: number;
+  telephone?: string;
+  /** CALL_RESULT code. */
+  callResult?: number;
+  /** Name of the outcome as sent, or the CALL_RESULT name of `callResult`. */
+  callResultName?: string;
+  /** Epoch ms. */
+  startTime?: number;
+  /** Epoch ms. */
+  answerTime?: number;
+  /** Epoch ms. */
+  endTime?: number;
+  /** Seconds. */
+  ringDuration?: number;
+  /** Seconds. */
+  talkDuration?: number;
+  intent?: string;
+  hangupBy?: number;
+  eventType?: string;
+}
+
+/** One event found in a push body: its raw text, its parsed value, what we could extract, and its dedup key. */
+export interface ParsedEvent {
+  /** True when the item matches the contract's `pushEvent` schema exactly. */
+  known: boolean;
+  /** The contract-typed record when `known`, else null. */
+  record: PushEvent | null;
+  fields: ExtractedFields;
+  /** The parsed JSON of this item. */
+  body: unknown;
+  /** Raw bytes stored for this item: the request body itself, or one item's JSON when a body carries a list. */
+  raw: Uint8Array;
+  /** Deterministic dedup key (see {@link eventKey}). */
+  key: string;
+}
+
+// Keys are matched after lower-casing and removing `_`/`-`, so `task_id`, `TaskId` and `task-id` all match.
+// Aliases come from the Sobot Agents push (robotCallJobId, callRecordId, calledPhoneNumber, resultStatus,
+// chatDuration, intentLevelCode: api/sobot-v5.md §10) and from common naming habits.
+const ALIASES: Record<keyof ExtractedFields, readonly string[]> = {
+  taskId: ['taskid', 'robotcalljobid', 'jobid', 'calltaskid'],
+  outId: ['outid', 'externalid', 'bizid', 'businessid', 'reference', 'referenceid'],
+  callId: ['callid', 'callrecordid', 'recordid', 'calluuid', 'sessionid'],
+  attempt: ['attempt', 'attemptno', 'callattempt', 'calltimes', 'dialtimes', 'dialcount'],
+  telephone: ['telephone', 'phone', 'phonenumber', 'mobile', 'calledphonenumber', 'customerphone', 'callee', 'callednumber', 'tel'],
+  callResult: ['callresult', 'result', 'resultstatus', 'callstatus', 'dialresult', 'resultcode'],
+  callResultName: ['callresultname', 'resultname', 'resultstatusname', 'callstatusname'],
+  startTime: ['starttime', 'callstarttime', 'begintime', 'dialtime', 'calltime'],
+  answerTime: ['answertime', 'connecttime', 'pickuptime', 'answeredtime'],
+  endTime: ['endtime', 'callendtime', 'hanguptime', 'finishtime'],
+  ringDuration: ['ringduration', 'ringseconds', 'ringsecs'],
+  talkDuration: ['talkduration', 'chatduration', 'callduration', 'duration', 'billsec', 'talkseconds'],
+  intent: ['intent', 'intentlevel', 'intentlevelcode', 'intentlabel', 'intenttag', 'intentname'],
+  hangupBy: ['hangupby', 'hangupside', 'hangupparty'],
+  eventType: ['eventtype', 'event', 'datatype', 'type', 'pushtype'],
+};
+
+// Wrappers a sender may put the record in (Agents style `{dataType, data}`, envelopes `{content}`...).
+const WRAPPERS = ['data', 'content', 'record', 'result', 'body', 'payload', 'callrecord', 'detail'];
+
+const MAX_ID = 256;
+const HANGUP_NAMES: Record<string, number> = {
+  CUSTOMER: HANGUP_BY.CUSTOMER,
+  REMOTE_HANGUP: HANGUP_BY.CUSTOMER,
+  ROBOT: HANGUP_BY.ROBOT,
+  INITIAL_HANGUP: HANGUP_BY.ROBOT,
+  SYSTEM: HANGUP_BY.SYSTEM,
+  OTHER_HANGUP: HANGUP_BY.SYSTEM,
+};
+
+const normKey = (k: string) => k.toLowerCase().replace(/[_\-\s]/g, '');
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function asId(v: unknown): string | undefined {
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  if (typeof v !== 'string') return undefined;
+  const s = v.trim();
+  return s.length > 0 && s.length <= MAX_ID ? s : undefined;
+}
+
+function asNumber(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v)) return Number(v);
+  return undefined;
+}
+
+function asInt(v: unknown): number | undefined {
+  const n = asNumber(v);
+  return n !== undefined && Number.isSafeInteger(n) ? n : undefined;
+}
+
+// "yyyy-MM-dd HH:mm:ss" without zone is how the Agents push writes times (api/sobot-v5.md §10); Sobot is
+// a mainland service, so such local times are read as China Standard Time (UTC+8).
+const LOCAL_TIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?$/;
+
+/** Reads a timestamp: epoch ms, epoch seconds, numeric string, CST local time or ISO 8601 with zone. */
+export function parseTime(v: unknown): number | undefined {
+  const n = asNumber(v);
+  if (n !== undefined) {
+    if (n >= 1e12 && n < 1e14) return Math.trunc(n);
+    // Epoch seconds (1973..5138): the contract says ms, but senders often use seconds.
+    if (n >= 1e8 && n < 1e11) return Math.trunc(n * 1000);
+    return undefined;
+  }
+  if (typeof v !== 'string') return undefined;
+  const s = v.trim();
+  const m = LOCAL_TIME.exec(s);
+  if (m) {
+    const [, y, mo, d, h, mi, se, ms] = m;
+    const t = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(se ?? 0), Number((ms ?? '0').padEnd(3, '0')));
+    return Number.isFinite(t) ? t - 8 * 3600_000 : undefined;
+  }
+  if (/^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:?\d{2})$/.test(s)) {
+    const t = Date.parse(s);
+    return Number.isFinite(t) ? t : undefined;
+  }
+  return undefined;
+}
+
+function readField<K extends keyof ExtractedFields>(key: K, v: unknown): ExtractedFields[K] | undefined {
+  switch (key) {
+    case 'taskId':
+    case 'outId':
+    case 'callId':
+    case 'eventType':
+      return asId(v) as ExtractedFields[K];
+    case 'telephone':
+      return asId(v) as ExtractedFields[K];
+    case 'attempt': {
+      const n = asInt(v);
+      return (n !== undefined && n > 0 && n < 1e6 ? n : undefined) as ExtractedFields[K];
+    }
+    case 'callResult': {
+      const n = asInt(v);
+      if (n !== undefined) return n as ExtractedFields[K];
+      return undefined;
+    }
+    case 'callResultName':
+      return (typeof v === 'string' && v.trim() ? v.trim().slice(0, MAX_ID) : undefined) as ExtractedFields[K];
+    case 'startTime':
+    case 'answerTime':
+    case 'endTime':
+      return parseTime(v) as ExtractedFields[K];
+    case 'ringDuration':
+    case 'talkDuration': {
+      const n = asNumber(v);
+      return (n !== undefined && n >= 0 ? n : undefined) as ExtractedFields[K];
+    }
+    case 'intent':
+      return (v === null ? undefined : asId(v)) as ExtractedFields[K];
+    case 'hangupBy': {
+      const n = asInt(v);
+      if (n !== undefined) return n as ExtractedFields[K];
+      return (typeof v === 'string' ? HANGUP_NAMES[v.trim().toUpperCase()] : undefined) as ExtractedFields[K];
+    }
+  }
+  return undefined;
+}
+
+// Reverse index: normalised alias -> field.
+const BY_ALIAS = new Map<string, keyof ExtractedFields>();
+for (const [field, aliases] of Object.entries(ALIASES) as Array<[keyof ExtractedFields, readonly string[]]>) {
+  for (const a of aliases) BY_ALIAS.set(a, field);
+}
+
+function collect(obj: Record<string, unknown>, out: ExtractedFields, depth: number): void {
+  const nested: Record<string, unknown>[] = [];
+  for (const [k, v] of Object.entries(obj)) {
+    const nk = normKey(k);
+    const field = BY_ALIAS.get(nk);
+    if (field !== undefined && !isObject(v)) {
+      if (out[field] !== undefined) continue;
+      // A string outcome such as "ANSWERED" is a name: map it to the CALL_RESULT code when we know it.
+      if (field === 'callResult' && typeof v === 'string' && asInt(v) === undefined) {
+        const name = v.trim().toUpperCase();
+        if (name && out.callResultName === undefined) out.callResultName = name.slice(0, MAX_ID);
+        const code = (CALL_RESULT as Record<string, number>)[name];
+        if (code !== undefined) out.callResult = code;
+        continue;
+      }
+      const val = readField(field, v);
+      if (val !== undefined) (out as Record<string, unknown>)[field] = val;
+    } else if (depth < 2 && WRAPPERS.includes(nk)) {
+      if (isObject(v)) nested.push(v);
+      else if (typeof v === 'string' && v.trimStart().startsWith('{')) {
+        // Some senders double-encode the record as a JSON string inside the wrapper.
+        try {
+          const inner: unknown = JSON.parse(v);
+          if (isObject(inner)) nested.push(inner);
+        } catch {
+          /* not JSON after all: the raw body is stored anyway */
+        }
+      }
+    }
+  }
+  // Outer fields win over nested ones: wrappers are searched only for what is still missing.
+  for (const n of nested) collect(n, out, depth + 1);
+}
+
+/** Extracts the known fields from one JSON value, tolerating aliases, wrappers, strings for numbers and other time formats. */
+export function extractFields(value: unknown): ExtractedFields {
+  const out: ExtractedFields = {};
+  if (!isObject(value)) return out;
+  collect(value, out, 0);
+  if (out.callResult !== undefined && out.callResultName === undefined) {
+    for (const [name, code] of Object.entries(CALL_RESULT)) if (code === out.callResult) out.callResultName = name;
+  }
+  return out;
+}
+
+const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex');
+
+/**
+ * The deduplication key of an event: the JSON array `[taskId, outId, callId, attempt]` when the event
+ * names a task and either a call id or an outId with an attempt; otherwise `sha256:` + the hash of the
+ * raw bytes, so an exact resend of an unidentifiable body is still stored once.
+ */
+export function eventKey(fields: ExtractedFields, raw: Uint8Array): string {
+  const { taskId, outId, callId, attempt } = fields;
+  if (taskId !== undefined && (callId !== undefined || (outId !== undefined && attempt !== undefined))) {
+    return JSON.stringify([taskId, outId ?? null, callId ?? null, attempt ?? null]);
+  }
+  return `sha256:${sha256(raw)}`;
+}
+
+function fromContract(rec: PushEvent): ExtractedFields {
+  const f: ExtractedFields = {
+    taskId: rec.taskId,
+    outId: rec.outId,
+    callId: rec.callId,
+    attempt: rec.attempt,
+    telephone: rec.telephone,
+    callResult: rec.callResult,
+    startTime: rec.startTime,
+    endTime: rec.endTime,
+  };
+  const name = rec.callResultName ?? Object.entries(CALL_RESULT).find(([, c]) => c === rec.callResult)?.[0];
+  if (name !== undefined) f.callResultName = name;
+  if (rec.answerTime != null) f.answerTime = rec.answerTime;
+  if (rec.ringDuration !== undefined) f.ringDuration = rec.ringDuration;
+  if (rec.talkDuration !== undefined) f.talkDuration = rec.talkDuration;
+  if (rec.intent != null) f.intent = rec.intent;
+  if (rec.hangupBy != null) f.hangupBy = rec.hangupBy;
+  if (rec.eventType !== undefined) f.eventType = rec.eventType;
+  return f;
+}
+
+/** Builds the event of one JSON item: contract parse first, tolerant extraction when that fails. */
+export function parseItem(value: unknown, raw: Uint8Array): ParsedEvent {
+  const r = pushEvent.safeParse(value);
+  if (r.success) {
+    const fields = fromContract(r.data);
+    return { known: true, record: r.data, fields, body: value, raw, key: eventKey(fields, raw) };
+  }
+  const fields = extractFields(value);
+  return { known: false, record: null, fields, body: value, raw, key: eventKey(fields, raw) };
+}
+
+/**
+ * Splits a parsed push body into events. A JSON array of objects is a batch: one event per item, each
+ * storing that item's JSON (the request body as a whole has no single identity). Anything else is one
+ * event storing the exact request bytes.
+ */
+export function parseBody(value: unknown, raw: Uint8Array): ParsedEvent[] {
+  if (Array.isArray(value) && value.length > 0 && value.every(isObject)) {
+    return value.map((item) => parseItem(item, Buffer.from(JSON.stringify(item))));
+  }
+  return [parseItem(value, raw)];
+}

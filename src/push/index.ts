@@ -1,0 +1,21 @@
+// Public surface of the push receiver (re-exported by name from src/index.ts).
+export {
+  PushReceiver, createPushReceiver,
+  type PushReceiverOptions, type PushRequest, type PushResponse, type AckOptions, type ReceiverStats, type ReplayOptions, type HeaderSource,
+} from './receiver.js';
+export { type ResultEvent, type ResultHandler } from './events.js';
+export { type ExtractedFields, extractFields, eventKey, parseTime } from './extract.js';
+export {
+  openEventStore, resolveStoreLocation, isPostgresLocation, DEFAULT_DB_FILE,
+  type EventStore, type StoredEvent, type NewEvent, type EventQuery, type EventSource, type DeliveryStatus, type OpenStoreOptions,
+} from './store.js';
+export { reconcile, type ReconcileSource, type ReconcileOptions, type ReconcileReport, type AttemptMismatch, type ResultsQuery } from './reconcile.js';
+export { DEFAULT_MAX_BODY_BYTES, type BodyInput, type BodyReader, type BodyReadResult } from './body.js';
+export { MIN_SECRET_LENGTH } from './auth.js';
+export { type DeliveryOptions } from './dispatcher.js';
+export { type GroupCommitOptions } from './group-commit.js';
+export { nodeHandler } from './adapters/node.js';
+export { expressMiddleware } from './adapters/express.js';
+export { fastifyPlugin, type FastifyPluginOptions } from './adapters/fastify.js';
+export { koaMiddleware, type KoaMiddlewareOptions } from './adapters/koa.js';
+export { fetchHandler, type FetchRequestInfo } from './adapters/fetch.js';

@@ -1,0 +1,194 @@
+import type { Pool, PoolClient } from 'pg';
+import {
+  INSERT_COLUMNS, MAX_DELIVERY_ERROR, insertValues, redactLocation, rowToEvent, whereClause,
+  type DeliveryUpdate, type EventIdentity, type EventQuery, type EventStore, type InsertResult, type NewEvent,
+  type OpenStoreOptions, type StoredEvent,
+} from './store.js';
+import { POSTGRES_MIGRATIONS } from './migrations.js';
+
+// Array types for `unnest`, one per INSERT_COLUMNS entry: a batch is ONE statement with a fixed number
+// of parameters however many rows it carries (a VALUES list would hit the 65,535-parameter cap).
+const COLUMN_TYPES: Record<(typeof INSERT_COLUMNS)[number], string> = {
+  event_key: 'text', source: 'text', known: 'int2', received_at: 'int8', remote_addr: 'text', content_type: 'text',
+  task_id: 'text', out_id: 'text', call_id: 'text', attempt: 'int4', telephone: 'text', call_result: 'int4',
+  call_result_name: 'text', start_time: 'int8', answer_time: 'int8', end_time: 'int8', ring_duration: 'float8',
+  talk_duration: 'float8', intent: 'text', hangup_by: 'int4', event_type: 'text', raw: 'bytea',
+};
+
+/** Quotes an SQL identifier. */
+function ident(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Event store on PostgreSQL (pg 8). The tables live in a schema of your choice (default `public`). */
+export class PostgresEventStore implements EventStore {
+  readonly kind = 'postgres' as const;
+  readonly location: string;
+  readonly schema: string;
+  readonly #pool: Pool;
+  readonly #t: string;
+  readonly #insertSql: string;
+  #closed = false;
+
+  private constructor(pool: Pool, location: string, schema: string) {
+    this.#pool = pool;
+    this.location = location;
+    this.schema = schema;
+    this.#t = `${ident(schema)}.zhichi_events`;
+    const arrays = INSERT_COLUMNS.map((c, i) => `$${i + 1}::${COLUMN_TYPES[c]}[]`).join(', ');
+    this.#insertSql =
+      `INSERT INTO ${this.#t} (${INSERT_COLUMNS.join(', ')}) SELECT * FROM unnest(${arrays}) ` +
+      'ON CONFLICT (event_key) DO NOTHING RETURNING id, event_key';
+  }
+
+  /** Connects, creates the schema if needed and runs pending migrations under an advisory lock. */
+  static async open(url: string, options: OpenStoreOptions = {}): Promise<PostgresEventStore> {
+    let pg: typeof import('pg');
+    try {
+      const mod = await import('pg');
+      // pg is CommonJS: its named exports sit on `default` under ESM.
+      pg = ((mod as unknown as { default?: typeof import('pg') }).default ?? mod) as typeof import('pg');
+    } catch (err) {
+      throw new Error(`the PostgreSQL store needs pg 8: npm install pg@8 (${(err as Error).message})`);
+    }
+    const u = new URL(url);
+    const schema = options.schema ?? u.searchParams.get('schema') ?? 'public';
+    // `schema` is ours, not a libpq parameter: remove it before pg parses the URL.
+    u.searchParams.delete('schema');
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) {
+      throw new TypeError(`schema must be a plain SQL identifier (letters, digits, _), got "${schema}"`);
+    }
+    const pool = new pg.Pool({ connectionString: u.toString(), max: options.poolSize ?? 4 });
+    // An idle client that loses its connection emits 'error' on the pool; without a listener it would crash the process.
+    pool.on('error', () => {});
+    const store = new PostgresEventStore(pool, redactLocation(url), schema);
+    try {
+      await store.#migrate();
+    } catch (err) {
+      await pool.end().catch(() => {});
+      throw new Error(`cannot open PostgreSQL store ${redactLocation(url)}: ${(err as Error).message}`);
+    }
+    return store;
+  }
+
+  async #tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.#pool.connect();
+    try {
+      await c.query('BEGIN');
+      const r = await fn(c);
+      await c.query('COMMIT');
+      return r;
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+
+  async #migrate(): Promise<void> {
+    const s = ident(this.schema);
+    await this.#tx(async (c) => {
+      // Serialises concurrent openers (several receivers starting at once) on a lock keyed by the schema.
+      await c.query("SELECT pg_advisory_xact_lock(hashtext('zhichi_events:' || $1))", [this.schema]);
+      await c.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+      await c.query(`CREATE TABLE IF NOT EXISTS ${s}.zhichi_schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`);
+      const { rows } = await c.query<{ v: number | null }>(`SELECT MAX(version) AS v FROM ${s}.zhichi_schema_version`);
+      const have = rows[0]?.v ?? 0;
+      for (const m of POSTGRES_MIGRATIONS) {
+        if (m.version <= have) continue;
+        for (const stmt of m.statements) await c.query(stmt.replaceAll('{s}', s));
+        await c.query(`INSERT INTO ${s}.zhichi_schema_version (version, applied_at) VALUES ($1, $2)`, [m.version, Date.now()]);
+      }
+    });
+  }
+
+  async insert(events: readonly NewEvent[]): Promise<InsertResult[]> {
+    this.#check();
+    if (events.length === 0) return [];
+    // The same key twice in one batch: only the first copy goes to the database.
+    const firstIndex = new Map<string, number>();
+    const unique: NewEvent[] = [];
+    events.forEach((e, i) => {
+      if (!firstIndex.has(e.key)) {
+        firstIndex.set(e.key, i);
+        unique.push(e);
+      }
+    });
+    const columns: unknown[][] = INSERT_COLUMNS.map(() => []);
+    for (const e of unique) insertValues(e).forEach((v, i) => columns[i]!.push(v));
+    // One statement is one implicit transaction: the whole batch commits or none of it does.
+    const { rows } = await this.#pool.query<{ id: string; event_key: string }>(this.#insertSql, columns);
+    const ids = new Map(rows.map((r) => [r.event_key, Number(r.id)]));
+    return events.map((e, i) => {
+      const id = firstIndex.get(e.key) === i ? ids.get(e.key) : undefined;
+      return id !== undefined ? { inserted: true, id } : { inserted: false, id: null };
+    });
+  }
+
+  async setDelivery(updates: readonly DeliveryUpdate[]): Promise<void> {
+    this.#check();
+    if (updates.length === 0) return;
+    await this.#pool.query(
+      `UPDATE ${this.#t} AS e SET delivery_status = u.status, delivery_error = u.error, delivered_at = u.at,
+         delivery_attempts = e.delivery_attempts + 1
+       FROM unnest($1::int8[], $2::text[], $3::text[], $4::int8[]) AS u(id, status, error, at)
+       WHERE e.id = u.id`,
+      [
+        updates.map((u) => u.id),
+        updates.map((u) => u.status),
+        updates.map((u) => u.error?.slice(0, MAX_DELIVERY_ERROR) ?? null),
+        updates.map((u) => (u.status === 'delivered' ? u.at : null)),
+      ],
+    );
+  }
+
+  async query(q: EventQuery = {}): Promise<StoredEvent[]> {
+    this.#check();
+    const w = whereClause(q, (i) => `$${i}`, true);
+    const { rows } = await this.#pool.query(`SELECT * FROM ${this.#t}${w.sql} ORDER BY id LIMIT $${w.params.length + 1}`, [
+      ...w.params,
+      q.limit ?? 1000,
+    ]);
+    return rows.map(rowToEvent);
+  }
+
+  async count(q: EventQuery = {}): Promise<number> {
+    this.#check();
+    const w = whereClause(q, (i) => `$${i}`, false);
+    const { rows } = await this.#pool.query<{ n: string }>(`SELECT COUNT(*) AS n FROM ${this.#t}${w.sql}`, w.params);
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async identities(taskId: string): Promise<EventIdentity[]> {
+    this.#check();
+    const { rows } = await this.#pool.query<{ event_key: string; out_id: string | null; call_id: string | null; attempt: number | null }>(
+      `SELECT event_key, out_id, call_id, attempt FROM ${this.#t} WHERE task_id = $1`,
+      [taskId],
+    );
+    return rows.map((r) => ({ key: r.event_key, outId: r.out_id, callId: r.call_id, attempt: r.attempt }));
+  }
+
+  async schemaVersion(): Promise<number> {
+    this.#check();
+    const { rows } = await this.#pool.query<{ v: number | null }>(`SELECT MAX(version) AS v FROM ${ident(this.schema)}.zhichi_schema_version`);
+    return rows[0]?.v ?? 0;
+  }
+
+  /** Drops the schema with everything in it; for tests that created a throw-away schema. */
+  async dropSchema(): Promise<void> {
+    this.#check();
+    if (this.schema === 'public') throw new Error('refusing to drop the public schema');
+    await this.#pool.query(`DROP SCHEMA IF EXISTS ${ident(this.schema)} CASCADE`);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pool.end();
+  }
+
+  #check(): void {
+    if (this.#closed) throw new Error('event store is closed');
+  }
+}

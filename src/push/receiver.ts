@@ -1,0 +1,433 @@
+import { PUSH_ACK } from '../contract/index.js';
+import { systemClock, type Clock } from '../internal/clock.js';
+import { redactingLogger, silentLogger, type Logger } from '../internal/logger.js';
+import { IpAllowList, SecretChecker, clientAddress } from './auth.js';
+import {
+  DEFAULT_MAX_BODY_BYTES, decoderFor, isAcceptedType, parseContentType,
+  type BodyInput, type BodyReadResult,
+} from './body.js';
+import { Dispatcher, type DeliveryCounts, type DeliveryOptions } from './dispatcher.js';
+import { decodeRaw, toResultEvent, type ResultEvent, type ResultHandler } from './events.js';
+import { parseBody, type ParsedEvent } from './extract.js';
+import { GroupCommitter, type GroupCommitOptions } from './group-commit.js';
+import { reconcile, type ReconcileOptions, type ReconcileReport } from './reconcile.js';
+import {
+  openEventStore, resolveStoreLocation,
+  type DeliveryStatus, type EventStore, type InsertResult, type NewEvent, type OpenStoreOptions,
+} from './store.js';
+
+/** Header values as Node gives them, or a Fetch `Headers`. */
+export type HeaderSource = Record<string, string | string[] | undefined> | { get(name: string): string | null };
+
+/** One HTTP request, framework-free: what every adapter hands to {@link PushReceiver.handle}. */
+export interface PushRequest {
+  method: string;
+  /** Request target: a path with query (`/api/zhichi/events?secret=…`) or an absolute URL. */
+  url: string;
+  headers: HeaderSource;
+  /** Bytes, text, or a reader called only after the request passed authentication. */
+  body: BodyInput;
+  /** Socket peer address, for the IP allow-list. */
+  remoteAddress?: string | undefined;
+}
+
+/** The answer to send back, framework-free. */
+export interface PushResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Acknowledgement sent once an event is stored. */
+export interface AckOptions {
+  /** @default 200 */
+  status?: number;
+  /** A string is sent as is, anything else as JSON. @default {"code":200,"message":"success"} */
+  body?: string | Record<string, unknown>;
+  /** @default 'application/json; charset=utf-8' (or 'text/plain; charset=utf-8' for a string body) */
+  contentType?: string;
+}
+
+/** Options of {@link createPushReceiver}. */
+export interface PushReceiverOptions {
+  /**
+   * Secret expected in the `secret` query parameter of the pushUrl (at least 16 characters). Several
+   * secrets may be given while rotating. Required: a receiver without one would let anybody write results.
+   */
+  secret: string | readonly string[];
+  /**
+   * An open store, or where to open one: `postgres://…` or a SQLite file path.
+   * @default env ZHICHI_DB, else './zhichi-events.db'
+   */
+  store?: EventStore | string;
+  /** Passed to {@link openEventStore} when `store` is a location. */
+  storeOptions?: OpenStoreOptions;
+  /** Only these addresses / CIDR ranges may push (403 otherwise). @default any address */
+  allowIps?: readonly string[];
+  /** Reverse proxies in front of the receiver whose `X-Forwarded-For` entry is trusted. @default 0 */
+  trustProxyHops?: number;
+  /** Largest accepted body in bytes (413 above). @default 1048576 (1 MiB) */
+  maxBodyBytes?: number;
+  /** When set, only this path is served (404 elsewhere); adapters mounted on a route do not need it. */
+  path?: string;
+  /** Acknowledgement of a stored (or duplicate) push. */
+  ack?: AckOptions;
+  /** Group commit tuning. @default { maxBatch: 512, maxInFlight: 1 for SQLite, 2 for PostgreSQL } */
+  groupCommit?: GroupCommitOptions;
+  /** Consumer delivery tuning. */
+  delivery?: DeliveryOptions;
+  /** Source of `receivedAt`. @default the system clock */
+  clock?: Clock;
+  /** Receives warnings (redacted). @default silent */
+  logger?: Logger;
+  /** Environment used to resolve `ZHICHI_DB`. @default process.env */
+  env?: Record<string, string | undefined>;
+}
+
+/** Counters since the receiver started. */
+export interface ReceiverStats {
+  requests: number;
+  /** Events newly stored. */
+  stored: number;
+  /** Events answered 2xx but already stored. */
+  duplicates: number;
+  /** Stored events whose shape was not the contract's. */
+  unknown: number;
+  /** Rejected requests by HTTP status. */
+  rejected: Record<number, number>;
+  /** Commits made by the group committer. */
+  commits: number;
+  delivery: DeliveryCounts & { dropped: number };
+}
+
+/** Options of {@link PushReceiver.replay}. */
+export interface ReplayOptions {
+  /** Which delivery states to redeliver. @default ['pending', 'failed'] */
+  statuses?: readonly DeliveryStatus[];
+  taskId?: string;
+  /** Stop after this many events. @default no limit */
+  limit?: number;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+function header(h: HeaderSource, name: string): string | undefined {
+  if (typeof (h as { get?: unknown }).get === 'function') return (h as { get(n: string): string | null }).get(name) ?? undefined;
+  const v = (h as Record<string, string | string[] | undefined>)[name];
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+function reject(status: number, message: string, extra: Record<string, string> = {}): PushResponse {
+  return { status, headers: { 'content-type': JSON_TYPE, ...extra }, body: JSON.stringify({ code: status, message }) };
+}
+
+interface Ingest {
+  events: ParsedEvent[];
+  remoteAddress: string | null;
+  contentType: string | null;
+  source: NewEvent['source'];
+}
+
+/**
+ * The push receiver core: authenticates a push, stores its raw body and extracted fields durably
+ * (group commit), answers only after the commit, and hands stored events to consumers. Framework
+ * adapters (node, express, fastify, koa, fetch) are thin wrappers around {@link handle}.
+ */
+export class PushReceiver {
+  /** The event store (opened by {@link createPushReceiver} unless one was passed in). */
+  readonly store: EventStore;
+  readonly #secret: SecretChecker;
+  readonly #allow: IpAllowList | null;
+  readonly #trustProxyHops: number;
+  readonly #maxBody: number;
+  readonly #path: string | undefined;
+  readonly #ack: PushResponse;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #ownsStore: boolean;
+  readonly #committer: GroupCommitter<NewEvent, InsertResult>;
+  readonly #dispatcher: Dispatcher;
+  #inFlight = 0;
+  #drainWaiters: Array<() => void> = [];
+  #closing = false;
+  #closed: Promise<void> | null = null;
+  readonly #stats: Omit<ReceiverStats, 'commits' | 'delivery'> = { requests: 0, stored: 0, duplicates: 0, unknown: 0, rejected: {} };
+
+  /** Builds a receiver on an already open store; prefer {@link createPushReceiver}. */
+  constructor(store: EventStore, options: PushReceiverOptions, ownsStore = false) {
+    this.#secret = new SecretChecker(options.secret);
+    this.#allow = options.allowIps && options.allowIps.length > 0 ? new IpAllowList(options.allowIps) : null;
+    this.#trustProxyHops = options.trustProxyHops ?? 0;
+    if (!Number.isInteger(this.#trustProxyHops) || this.#trustProxyHops < 0) throw new TypeError('trustProxyHops must be a non-negative integer');
+    this.#maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    if (!Number.isInteger(this.#maxBody) || this.#maxBody < 1) throw new TypeError('maxBodyBytes must be a positive integer (bytes)');
+    if (options.path !== undefined && !options.path.startsWith('/')) throw new TypeError('path must start with "/"');
+    this.#path = options.path;
+    this.#ack = buildAck(options.ack);
+    this.#clock = options.clock ?? systemClock;
+    this.#log = redactingLogger(options.logger ?? silentLogger);
+    this.store = store;
+    this.#ownsStore = ownsStore;
+    this.#committer = new GroupCommitter((events) => this.store.insert(events), {
+      maxInFlight: store.kind === 'postgres' ? 2 : 1,
+      ...options.groupCommit,
+    });
+    this.#dispatcher = new Dispatcher(store, this.#clock, this.#log, options.delivery);
+  }
+
+  /** Largest accepted body in bytes. */
+  get maxBodyBytes(): number {
+    return this.#maxBody;
+  }
+
+  /**
+   * Registers a consumer of stored events; returns a function that removes it. Consumers run after the
+   * push was acknowledged; a throw marks the event `failed` and `replay()` delivers it again.
+   */
+  onResult(handler: ResultHandler): () => void {
+    if (typeof handler !== 'function') throw new TypeError('onResult(handler) needs a function');
+    this.#dispatcher.handlers.add(handler);
+    return () => void this.#dispatcher.handlers.delete(handler);
+  }
+
+  /** Handles one request; never throws (a store failure is a 503, so the sender retries). */
+  async handle(req: PushRequest): Promise<PushResponse> {
+    this.#inFlight++;
+    this.#stats.requests++;
+    try {
+      const res = await this.#handle(req);
+      if (res.status >= 400) this.#stats.rejected[res.status] = (this.#stats.rejected[res.status] ?? 0) + 1;
+      return res;
+    } catch (err) {
+      this.#log.error('push handling failed', { error: (err as Error).message });
+      this.#stats.rejected[500] = (this.#stats.rejected[500] ?? 0) + 1;
+      return reject(500, 'internal error');
+    } finally {
+      this.#inFlight--;
+      if (this.#inFlight === 0 && this.#drainWaiters.length > 0) {
+        const w = this.#drainWaiters;
+        this.#drainWaiters = [];
+        for (const r of w) r();
+      }
+    }
+  }
+
+  async #handle(req: PushRequest): Promise<PushResponse> {
+    if (this.#closing) return reject(503, 'receiver is shutting down', { connection: 'close', 'retry-after': '5' });
+    if (req.method.toUpperCase() !== 'POST') return reject(405, 'method not allowed: pushes are POST', { allow: 'POST' });
+    let url: URL;
+    try {
+      url = new URL(req.url, 'http://receiver.invalid');
+    } catch {
+      return reject(400, 'malformed request URL');
+    }
+    if (this.#path !== undefined && url.pathname !== this.#path) return reject(404, 'not found');
+
+    // The allow-list is checked before the secret: a stranger learns nothing about the secret check.
+    const peer = clientAddress(req.remoteAddress, header(req.headers, 'x-forwarded-for'), this.#trustProxyHops);
+    if (this.#allow && !this.#allow.allows(peer)) return reject(403, 'address not allowed');
+    if (!this.#secret.check(url.searchParams.get('secret'))) return reject(401, 'missing or wrong secret');
+
+    const ctHeader = header(req.headers, 'content-type');
+    const ct = parseContentType(ctHeader);
+    if (!isAcceptedType(ct.type)) {
+      return reject(415, `unsupported content type "${ct.type}": send application/json`);
+    }
+    const decoder = decoderFor(ct.charset);
+    if (!decoder) return reject(415, `unsupported charset "${ct.charset ?? ''}"`);
+    const declared = header(req.headers, 'content-length');
+    if (declared !== undefined && Number(declared) > this.#maxBody) {
+      return reject(413, `body of ${declared} bytes exceeds the limit of ${this.#maxBody} bytes`, { connection: 'close' });
+    }
+
+    const read = await readInput(req.body, this.#maxBody);
+    if (!read.ok) {
+      return read.reason === 'too_large' ? reject(413, read.detail, { connection: 'close' }) : reject(400, read.detail);
+    }
+    let text: string;
+    try {
+      text = decoder.decode(read.body);
+    } catch {
+      return reject(400, `body is not valid ${ct.charset ?? 'utf-8'} text`);
+    }
+    if (text.trim() === '') return reject(400, 'empty body: expected a JSON push');
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      return reject(400, `body is not valid JSON: ${(err as Error).message}`);
+    }
+
+    const events = parseBody(value, read.body);
+    const stored = await this.#ingest({
+      events,
+      remoteAddress: req.remoteAddress ?? null,
+      // A batch item was re-serialised by us as UTF-8 JSON, whatever charset the request used.
+      contentType: events.length === 1 && events[0]!.raw === read.body ? (ctHeader ?? null) : 'application/json',
+      source: 'push',
+    }).catch((err: unknown) => err as Error);
+    if (stored instanceof Error) {
+      this.#log.error('store commit failed; answering 503 so the sender retries', { error: stored.message });
+      return reject(503, 'storage unavailable, retry later', { 'retry-after': '5' });
+    }
+    return this.#ack;
+  }
+
+  /** Stores parsed events through the group committer and queues the new ones for consumers. */
+  async #ingest(i: Ingest): Promise<InsertResult[]> {
+    const now = this.#clock.now();
+    const results = await Promise.all(
+      i.events.map((p) =>
+        this.#committer.submit({
+          key: p.key, source: i.source, known: p.known, receivedAt: now, remoteAddress: i.remoteAddress,
+          contentType: i.contentType, fields: p.fields, raw: p.raw,
+        }),
+      ),
+    );
+    const fresh: ResultEvent[] = [];
+    results.forEach((r, idx) => {
+      const p = i.events[idx]!;
+      if (!r.inserted || r.id === null) {
+        this.#stats.duplicates++;
+        return;
+      }
+      this.#stats.stored++;
+      if (!p.known) this.#stats.unknown++;
+      const base = { id: r.id, key: p.key, source: i.source, receivedAt: now, fields: p.fields, body: p.body, raw: decodeRaw(p.raw, i.contentType) };
+      fresh.push(p.known && p.record ? { ...base, known: true, record: p.record } : { ...base, known: false, record: null });
+    });
+    this.#dispatcher.enqueue(fresh);
+    return results;
+  }
+
+  /**
+   * Redelivers stored events whose delivery is pending or failed to the current consumers, oldest
+   * first. Events being delivered right now are skipped. Needs at least one consumer.
+   */
+  async replay(options: ReplayOptions = {}): Promise<DeliveryCounts> {
+    if (this.#dispatcher.handlers.size === 0) throw new Error('replay needs a consumer: register one with onResult(handler) first');
+    const statuses = options.statuses ?? ['pending', 'failed'];
+    const limit = options.limit ?? Infinity;
+    const counts: DeliveryCounts = { delivered: 0, failed: 0 };
+    let afterId = 0;
+    let done = 0;
+    while (done < limit) {
+      const q = { afterId, delivery: statuses, limit: Math.min(500, limit - done), ...(options.taskId !== undefined ? { taskId: options.taskId } : {}) };
+      const page = await this.store.query(q);
+      if (page.length === 0) break;
+      for (const e of page) {
+        afterId = e.id;
+        if (this.#dispatcher.isBusy(e.id)) continue;
+        const ok = await this.#dispatcher.deliver(toResultEvent(e));
+        if (ok) counts.delivered++;
+        else counts.failed++;
+        done++;
+        if (done >= limit) break;
+      }
+    }
+    await this.#dispatcher.idle();
+    return counts;
+  }
+
+  /** Reconciles a task against the API (see {@link reconcile}); backfilled events reach the consumers too. */
+  reconcile(options: ReconcileOptions): Promise<ReconcileReport> {
+    return reconcile(
+      this.store,
+      options,
+      async (events) => {
+        const results = await Promise.all(events.map((e) => this.#committer.submit(e)));
+        const fresh: ResultEvent[] = [];
+        results.forEach((r, i) => {
+          if (r.inserted && r.id !== null) {
+            const e = events[i]!;
+            fresh.push(toResultEvent({ ...storedShape(e), id: r.id }));
+          }
+        });
+        this.#dispatcher.enqueue(fresh);
+        return results;
+      },
+      () => this.#clock.now(),
+    );
+  }
+
+  /** Counters since start. */
+  stats(): ReceiverStats {
+    return {
+      ...this.#stats,
+      rejected: { ...this.#stats.rejected },
+      commits: this.#committer.commits,
+      delivery: { ...this.#dispatcher.totals },
+    };
+  }
+
+  /** Resolves when no request is in flight, nothing awaits a commit and consumers are idle. */
+  async drain(): Promise<void> {
+    if (this.#inFlight > 0) await new Promise<void>((r) => this.#drainWaiters.push(r));
+    await this.#committer.idle();
+    await this.#dispatcher.idle();
+  }
+
+  /** Refuses new pushes (503), drains in-flight work, then closes the store if the receiver opened it. */
+  close(): Promise<void> {
+    this.#closing = true;
+    this.#closed ??= (async () => {
+      await this.drain();
+      if (this.#ownsStore) await this.store.close();
+    })();
+    return this.#closed;
+  }
+
+  /** Never reveals the secret. */
+  toJSON(): Record<string, unknown> {
+    return { store: this.store.location, path: this.#path ?? null, maxBodyBytes: this.#maxBody };
+  }
+}
+
+function storedShape(e: NewEvent) {
+  const f = e.fields;
+  return {
+    key: e.key, source: e.source, known: e.known, receivedAt: e.receivedAt, remoteAddress: e.remoteAddress, contentType: e.contentType,
+    taskId: f.taskId ?? null, outId: f.outId ?? null, callId: f.callId ?? null, attempt: f.attempt ?? null,
+    telephone: f.telephone ?? null, callResult: f.callResult ?? null, callResultName: f.callResultName ?? null,
+    startTime: f.startTime ?? null, answerTime: f.answerTime ?? null, endTime: f.endTime ?? null,
+    ringDuration: f.ringDuration ?? null, talkDuration: f.talkDuration ?? null, intent: f.intent ?? null,
+    hangupBy: f.hangupBy ?? null, eventType: f.eventType ?? null, raw: Buffer.from(e.raw),
+    deliveryStatus: 'pending' as const, deliveryAttempts: 0, deliveryError: null, deliveredAt: null,
+  };
+}
+
+function buildAck(a: AckOptions = {}): PushResponse {
+  const status = a.status ?? 200;
+  if (!Number.isInteger(status) || status < 200 || status > 299) throw new TypeError('ack.status must be a 2xx status code');
+  const body = a.body ?? PUSH_ACK;
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  const contentType = a.contentType ?? (typeof body === 'string' ? 'text/plain; charset=utf-8' : JSON_TYPE);
+  return { status, headers: { 'content-type': contentType }, body: text };
+}
+
+async function readInput(body: BodyInput, limit: number): Promise<BodyReadResult> {
+  if (typeof body === 'function') return body(limit);
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  if (bytes.byteLength > limit) return { ok: false, reason: 'too_large', detail: `body exceeds the limit of ${limit} bytes` };
+  return { ok: true, body: bytes };
+}
+
+/**
+ * Opens the store (migrating it) and builds a receiver.
+ * @example
+ * const receiver = await createPushReceiver({ secret: process.env.PUSH_SECRET!, store: './zhichi-events.db' });
+ * receiver.onResult((e) => console.log(e.fields.outId, e.fields.callResultName));
+ * http.createServer(nodeHandler(receiver)).listen(8080);
+ */
+export async function createPushReceiver(options: PushReceiverOptions): Promise<PushReceiver> {
+  // Validate the secret before touching the store, so a bad option fails fast and opens nothing.
+  new SecretChecker(options.secret);
+  if (options.store !== undefined && typeof options.store !== 'string') return new PushReceiver(options.store, options, false);
+  const store = await openEventStore(resolveStoreLocation(options.store, options.env), options.storeOptions);
+  try {
+    return new PushReceiver(store, options, true);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}

@@ -1,0 +1,142 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import {
+  INSERT_COLUMNS, MAX_DELIVERY_ERROR, insertValues, rowToEvent, whereClause,
+  type DeliveryUpdate, type EventIdentity, type EventQuery, type EventStore, type InsertResult, type NewEvent,
+  type OpenStoreOptions, type StoredEvent,
+} from './store.js';
+import { SQLITE_MIGRATIONS } from './migrations.js';
+
+type Database = BetterSqlite3.Database;
+type Statement = BetterSqlite3.Statement;
+
+/**
+ * Event store on a SQLite file (better-sqlite3 12, WAL). Calls are synchronous under the hood, which
+ * suits group commit: a batch is one short transaction on the event loop, and requests that arrive
+ * meanwhile form the next batch.
+ */
+export class SqliteEventStore implements EventStore {
+  readonly kind = 'sqlite' as const;
+  readonly location: string;
+  readonly #db: Database;
+  readonly #insert: Statement;
+  readonly #deliver: Statement;
+  readonly #insertMany: (events: readonly NewEvent[]) => InsertResult[];
+  readonly #deliverMany: (updates: readonly DeliveryUpdate[]) => void;
+  #closed = false;
+
+  private constructor(db: Database, location: string) {
+    this.#db = db;
+    this.location = location;
+    this.#insert = db.prepare(
+      `INSERT INTO zhichi_events (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (event_key) DO NOTHING`,
+    );
+    this.#deliver = db.prepare(
+      'UPDATE zhichi_events SET delivery_status = ?, delivery_error = ?, delivered_at = ?, delivery_attempts = delivery_attempts + 1 WHERE id = ?',
+    );
+    this.#insertMany = db.transaction((events: readonly NewEvent[]) =>
+      events.map((e) => {
+        const info = this.#insert.run(...insertValues(e));
+        return info.changes === 1 ? { inserted: true, id: Number(info.lastInsertRowid) } : { inserted: false, id: null };
+      }),
+    );
+    this.#deliverMany = db.transaction((updates: readonly DeliveryUpdate[]) => {
+      for (const u of updates) {
+        this.#deliver.run(u.status, u.error?.slice(0, MAX_DELIVERY_ERROR) ?? null, u.status === 'delivered' ? u.at : null, u.id);
+      }
+    });
+  }
+
+  /** Opens (creating if needed) the file, sets WAL and runs pending migrations. */
+  static async open(file: string, options: OpenStoreOptions = {}): Promise<SqliteEventStore> {
+    let Ctor: typeof BetterSqlite3;
+    try {
+      Ctor = (await import('better-sqlite3')).default;
+    } catch (err) {
+      throw new Error(`the SQLite store needs better-sqlite3 12: npm install better-sqlite3@12 (${(err as Error).message})`);
+    }
+    let db: Database;
+    try {
+      db = new Ctor(file);
+    } catch (err) {
+      throw new Error(`cannot open SQLite file ${file}: ${(err as Error).message}`);
+    }
+    try {
+      if (file !== ':memory:') db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${options.sqliteSynchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
+      // Another process (the CLI reading while `webhooks serve` writes) may hold the write lock briefly.
+      db.pragma('busy_timeout = 5000');
+      migrate(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    return new SqliteEventStore(db, file);
+  }
+
+  async insert(events: readonly NewEvent[]): Promise<InsertResult[]> {
+    this.#check();
+    return events.length ? this.#insertMany(events) : [];
+  }
+
+  async setDelivery(updates: readonly DeliveryUpdate[]): Promise<void> {
+    this.#check();
+    if (updates.length) this.#deliverMany(updates);
+  }
+
+  async query(q: EventQuery = {}): Promise<StoredEvent[]> {
+    this.#check();
+    const w = whereClause(q, () => '?', true);
+    const rows = this.#db
+      .prepare(`SELECT * FROM zhichi_events${w.sql} ORDER BY id LIMIT ?`)
+      .all(...w.params, q.limit ?? 1000) as Record<string, unknown>[];
+    return rows.map(rowToEvent);
+  }
+
+  async count(q: EventQuery = {}): Promise<number> {
+    this.#check();
+    const w = whereClause(q, () => '?', false);
+    const row = this.#db.prepare(`SELECT COUNT(*) AS n FROM zhichi_events${w.sql}`).get(...w.params) as { n: number };
+    return Number(row.n);
+  }
+
+  async identities(taskId: string): Promise<EventIdentity[]> {
+    this.#check();
+    const rows = this.#db
+      .prepare('SELECT event_key, out_id, call_id, attempt FROM zhichi_events WHERE task_id = ?')
+      .all(taskId) as Array<{ event_key: string; out_id: string | null; call_id: string | null; attempt: number | null }>;
+    return rows.map((r) => ({ key: r.event_key, outId: r.out_id, callId: r.call_id, attempt: r.attempt }));
+  }
+
+  async schemaVersion(): Promise<number> {
+    this.#check();
+    return currentVersion(this.#db);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#db.close();
+  }
+
+  #check(): void {
+    if (this.#closed) throw new Error('event store is closed');
+  }
+}
+
+function currentVersion(db: Database): number {
+  const row = db.prepare('SELECT MAX(version) AS v FROM zhichi_schema_version').get() as { v: number | null };
+  return row.v ?? 0;
+}
+
+function migrate(db: Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS zhichi_schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+  // IMMEDIATE takes the write lock up front, so two processes opening a new file migrate one after the other.
+  db.transaction(() => {
+    const have = currentVersion(db);
+    for (const m of SQLITE_MIGRATIONS) {
+      if (m.version <= have) continue;
+      for (const s of m.statements) db.exec(s);
+      db.prepare('INSERT INTO zhichi_schema_version (version, applied_at) VALUES (?, ?)').run(m.version, Date.now());
+    }
+  }).immediate();
+}
