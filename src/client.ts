@@ -1,5 +1,6 @@
 import { TokenManager, tokenKey } from './auth/token-manager.js';
 import { MemoryTokenStore, defaultMemoryTokenStore, type StoredToken, type TokenStore } from './auth/token-store.js';
+import { acquireSharedRedisTokenStore, RedisTokenStore } from './auth/redis-token-store.js';
 import { ApiCore } from './internal/core.js';
 import { systemClock } from './internal/clock.js';
 import { redactingLogger, silentLogger, type Logger } from './internal/logger.js';
@@ -82,6 +83,7 @@ export class ZhichiClient {
         now: () => clock.now(),
         refreshMarginMs: o.tokenRefreshMarginMs,
         logger,
+        policy: options.tokenPolicy,
       });
       this.manager = manager;
       core = new ApiCore(transport, this.companyId, { kind: 'managed', manager }, logger);
@@ -127,10 +129,20 @@ export class ZhichiClient {
   }
 }
 
-/** The token store of a client: the given one, or the process-wide memory store. */
-function createTokenStore(options: ClientOptions, _o: ResolvedOptions, _logger: Logger): { store: TokenStore; owned: boolean } {
+/**
+ * The token store of a client: the given one; else Redis when `redisUrl` / `ZHICHI_REDIS_URL` is
+ * set (one connection per process and URL, shared by every client and ZhichiFactory); else the
+ * process-wide memory store. A client with its own clock (tests, the emulator) gets stores on it.
+ */
+function createTokenStore(options: ClientOptions, o: ResolvedOptions, _logger: Logger): { store: TokenStore; owned: boolean } {
   if (options.tokenStore) return { store: options.tokenStore, owned: false };
-  // A client with its own clock (tests, the emulator) gets a store on that clock.
+  // A fixed token (the seed's setToken) is never cached: no connection for it.
+  if (o.token !== undefined) return { store: defaultMemoryTokenStore, owned: false };
+  if (o.redisUrl !== undefined) {
+    if (options.clock) return { store: new RedisTokenStore({ url: o.redisUrl, now: () => options.clock!.now() }), owned: true };
+    // The client owns a handle whose close releases its reference to the shared connection.
+    return { store: acquireSharedRedisTokenStore(o.redisUrl), owned: true };
+  }
   if (options.clock) return { store: new MemoryTokenStore(() => options.clock!.now()), owned: false };
   return { store: defaultMemoryTokenStore, owned: false };
 }

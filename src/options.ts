@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { TokenStore } from './auth/token-store.js';
+import type { TokenPolicy } from './auth/token-manager.js';
 import { ZhichiValidationError, issuesFromZod } from './errors.js';
 import type { Clock } from './internal/clock.js';
 import type { Logger } from './internal/logger.js';
@@ -29,6 +30,8 @@ export interface ClientOptions {
   redisUrl?: string | undefined;
   /** Prefix of token cache keys. @default "zhichi:token:" */
   tokenKeyPrefix?: string | undefined;
+  /** Mint lock and mint-rate tuning (lockTtlMs, lockWaitMs, minMintIntervalMs, mintBurst); see docs/tokens.md. */
+  tokenPolicy?: TokenPolicy | undefined;
   /** A fixed access token (the seed's `setToken`): no minting, no refresh. */
   token?: string | undefined;
   /** Refresh the token this long before it expires, ms. @default 300000 (5 min, as the seed) */

@@ -1,13 +1,45 @@
 import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { TokenContent } from '../contract/token.js';
+import { ZhichiTimeoutError, ZhichiTokenRateError, ZhichiValidationError, type ValidationIssue } from '../errors.js';
 import type { Logger } from '../internal/logger.js';
 import { registerSecret } from '../internal/redact.js';
-import type { StoredToken, TokenStore } from './token-store.js';
+import { MemoryTokenStore, type StoredToken, type TokenStore } from './token-store.js';
+
+/** Tuning of the cross-process token protocol; every field has a safe default. */
+export interface TokenPolicy {
+  /**
+   * Lifetime of the mint lock, ms. The holder renews it every third of this while its mint runs,
+   * so a holder that dies blocks the others at most this long. @default 5000
+   */
+  lockTtlMs?: number | undefined;
+  /** How long a process waits for another one's mint before giving up with ZhichiTimeoutError, ms. @default 30000 */
+  lockWaitMs?: number | undefined;
+  /**
+   * Rate window of mints, ms: at most `mintBurst` mints per window across every process sharing
+   * the store; one more throws ZhichiTokenRateError instead of calling the token endpoint.
+   * `0` disables the check. @default 30000
+   */
+  minMintIntervalMs?: number | undefined;
+  /**
+   * Mints allowed per `minMintIntervalMs` window. The default 2 lets a single revocation recover at
+   * once (the cold-start mint plus one re-mint) while a loop of forced re-mints is stopped. @default 2
+   */
+  mintBurst?: number | undefined;
+}
+
+/** Defaults of {@link TokenPolicy}. */
+export const TOKEN_POLICY_DEFAULTS: Readonly<Required<{ [K in keyof TokenPolicy]: number }>> = {
+  lockTtlMs: 5_000,
+  lockWaitMs: 30_000,
+  minMintIntervalMs: 30_000,
+  mintBurst: 2,
+};
 
 /** Options of {@link TokenManager}. */
 export interface TokenManagerOptions {
   store: TokenStore;
-  /** Cache key (see {@link tokenKey}). */
+  /** Cache key (see {@link tokenKey}); the lock and the mint window use `key:lock` and `key:mints`. */
   key: string;
   /** Calls the token endpoint once. */
   mint: () => Promise<TokenContent>;
@@ -15,10 +47,16 @@ export interface TokenManagerOptions {
   /** Serve the cached token until this long before expiry. */
   refreshMarginMs: number;
   logger: Logger;
+  /** Lock and rate tuning. */
+  policy?: TokenPolicy | undefined;
 }
 
 /** Tolerance within which the server's `createTime` is trusted to compute the token's age. */
 const CLOCK_TRUST_MS = 5 * 60_000;
+
+/** First and last pause between two looks at the store while another process mints, ms. */
+const POLL_MIN_MS = 5;
+const POLL_MAX_MS = 100;
 
 /**
  * Builds the cache key of a token: namespaced by base URL, apiKey and companyId. The apiKey is
@@ -39,21 +77,70 @@ export function toStoredToken(t: TokenContent, localNow: number): StoredToken {
   return { accessToken: t.accessToken, tokenType: t.tokenType, expiresIn: t.expiresIn, createTime: t.createTime, expiresAt: localNow + lifeMs - age };
 }
 
+/** Validates a {@link TokenPolicy}; throws ZhichiValidationError naming the field and the rule. */
+export function resolveTokenPolicy(p: TokenPolicy | undefined): Required<{ [K in keyof TokenPolicy]: number }> {
+  const out = { ...TOKEN_POLICY_DEFAULTS };
+  const issues: ValidationIssue[] = [];
+  const check = (k: keyof TokenPolicy, min: number, rule: string) => {
+    const v = p?.[k];
+    if (v === undefined) return;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) issues.push({ path: `tokenPolicy.${k}`, message: rule });
+    else out[k] = v;
+  };
+  check('lockTtlMs', 1, 'must be a positive integer number of ms');
+  check('lockWaitMs', 1, 'must be a positive integer number of ms');
+  check('minMintIntervalMs', 0, 'must be 0 (off) or a positive integer number of ms');
+  check('mintBurst', 1, 'must be a positive integer');
+  if (issues.length) throw new ZhichiValidationError('client options', issues);
+  return out;
+}
+
+/** A store failure, kept apart from failures of the mint itself. */
+class StoreFailure {
+  constructor(readonly cause: unknown) {}
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 /**
- * Serves a valid access token: cached until `refreshMarginMs` before expiry, one in-flight mint
- * per process, compare-and-delete on 401 so a process never discards a token another one just
- * minted.
+ * Serves a valid access token to one client, coordinating with every other process that shares
+ * its store:
+ *
+ * - the cached token is served until `refreshMarginMs` before expiry;
+ * - one in-flight mint per process;
+ * - across processes, a mint lock (when the store has one) and a re-check after taking it, so one
+ *   process mints and the others wait, polling the store, for the token it stores;
+ * - at most `mintBurst` mints per `minMintIntervalMs`, else ZhichiTokenRateError;
+ * - on 401, compare-and-delete: a token another process already replaced is used, not re-minted;
+ * - when the store fails (Redis down), process-local caching with one warning per outage, and
+ *   back to the shared store as soon as it answers again.
  */
 export class TokenManager {
   private local: StoredToken | undefined;
   private inflight: Promise<StoredToken> | undefined;
+  /** Tokens the server refused lately: never served again, whatever a store still holds. */
+  private readonly rejected = new Set<string>();
+  private readonly fallback: MemoryTokenStore;
+  private readonly policy: Required<{ [K in keyof TokenPolicy]: number }>;
+  private degraded = false;
   /** Number of tokens this manager minted (for diagnostics and tests). */
   mints = 0;
+  /** Number of times the shared store failed and process-local caching took over. */
+  outages = 0;
 
-  constructor(private readonly o: TokenManagerOptions) {}
+  /** Builds a manager; throws ZhichiValidationError on a bad policy. */
+  constructor(private readonly o: TokenManagerOptions) {
+    this.policy = resolveTokenPolicy(o.policy);
+    this.fallback = new MemoryTokenStore(o.now);
+  }
+
+  /** True while the shared store is unreachable and tokens are cached in this process only. */
+  get isDegraded(): boolean {
+    return this.degraded;
+  }
 
   private fresh(t: StoredToken | undefined): t is StoredToken {
-    return t !== undefined && t.expiresAt - this.o.refreshMarginMs > this.o.now();
+    return t !== undefined && !this.rejected.has(t.accessToken) && t.expiresAt - this.o.refreshMarginMs > this.o.now();
   }
 
   /** A valid token; `refresh` forces a new mint (the seed's refresh flag). */
@@ -61,33 +148,24 @@ export class TokenManager {
     return (await this.getStored(opts)).accessToken;
   }
 
-  /** Like {@link getToken}, with expiry details. */
+  /**
+   * Like {@link getToken}, with expiry details. `refresh: true` discards the current token
+   * (compare-and-delete) first, so after a 401 a fleet of processes that all refresh still mints once.
+   */
   async getStored(opts: { refresh?: boolean } = {}): Promise<StoredToken> {
     if (opts.refresh) {
-      const current = this.local ?? (await this.o.store.get(this.o.key));
+      const current = this.local ?? (await this.withStore((s) => s.get(this.o.key)));
       if (current) await this.invalidate(current.accessToken);
     }
-    if (this.fresh(this.local)) return this.local;
-    this.inflight ??= this.obtain().finally(() => {
-      this.inflight = undefined;
-    });
-    return this.inflight;
-  }
-
-  private async obtain(): Promise<StoredToken> {
-    const cached = await this.o.store.get(this.o.key);
-    if (this.fresh(cached)) {
-      registerSecret(cached.accessToken);
-      this.local = cached;
-      return cached;
+    for (;;) {
+      if (this.fresh(this.local)) return this.local;
+      this.inflight ??= this.obtain().finally(() => {
+        this.inflight = undefined;
+      });
+      const t = await this.inflight;
+      // A mint that started before an invalidate may bring back the refused token: go round again.
+      if (!this.rejected.has(t.accessToken)) return t;
     }
-    const content = await this.o.mint();
-    registerSecret(content.accessToken);
-    this.mints++;
-    const t = toStoredToken(content, this.o.now());
-    await this.o.store.set(this.o.key, t, Math.max(1, t.expiresAt - this.o.now()));
-    this.local = t;
-    return t;
   }
 
   /**
@@ -95,12 +173,150 @@ export class TokenManager {
    * if the store still holds that same token.
    */
   async invalidate(accessToken: string): Promise<void> {
+    this.rejected.add(accessToken);
+    // Bounded: only the last few refused tokens matter.
+    if (this.rejected.size > 16) this.rejected.delete(this.rejected.values().next().value!);
     if (this.local?.accessToken === accessToken) this.local = undefined;
-    await this.o.store.deleteIf(this.o.key, accessToken);
+    await this.withStore((s) => s.deleteIf(this.o.key, accessToken));
   }
 
   /** The token currently cached by this process, if any (no network). */
   peek(): StoredToken | undefined {
     return this.local;
+  }
+
+  /** The store to use now: the shared one, or the local fallback while it is down. */
+  private async withStore<T>(op: (s: TokenStore) => Promise<T>): Promise<T> {
+    if (this.o.store !== this.fallback) {
+      try {
+        const v = await op(this.o.store);
+        this.recovered();
+        return v;
+      } catch (err) {
+        this.degrade(err);
+      }
+    }
+    return op(this.fallback);
+  }
+
+  private degrade(err: unknown): void {
+    if (this.degraded) return;
+    this.degraded = true;
+    this.outages++;
+    // One warning per outage: every call during the outage would otherwise log.
+    this.o.logger.warn(
+      `zhichi: token store unreachable (${(err as Error)?.message ?? String(err)}); caching tokens in this process until it answers again`,
+    );
+  }
+
+  private recovered(): void {
+    if (!this.degraded) return;
+    this.degraded = false;
+    this.o.logger.info?.('zhichi: token store reachable again; sharing tokens through it');
+  }
+
+  private adopt(t: StoredToken): StoredToken {
+    registerSecret(t.accessToken);
+    this.local = t;
+    return t;
+  }
+
+  private async obtain(): Promise<StoredToken> {
+    const started = performance.now();
+    let pause = POLL_MIN_MS;
+    for (;;) {
+      // The shared store first each round, so the manager returns to it as soon as it answers.
+      const useShared = this.o.store !== this.fallback;
+      let attempt: StoredToken | undefined | StoreFailure;
+      if (useShared) {
+        attempt = await this.attempt(this.o.store);
+        if (attempt instanceof StoreFailure) {
+          this.degrade(attempt.cause);
+          attempt = await this.attempt(this.fallback);
+        } else this.recovered();
+      } else attempt = await this.attempt(this.fallback);
+      if (attempt instanceof StoreFailure) throw attempt.cause;
+      if (attempt) return attempt;
+      // Another process holds the lock: wait for the token it will store, bounded.
+      const waited = performance.now() - started;
+      if (waited >= this.policy.lockWaitMs) {
+        throw new ZhichiTimeoutError(
+          `timed out after ${Math.round(waited)} ms waiting for another process to mint the access token (tokenPolicy.lockWaitMs = ${this.policy.lockWaitMs})`,
+          { method: 'GET', path: 'tokens' },
+        );
+      }
+      await sleep(Math.min(pause, Math.max(1, this.policy.lockWaitMs - waited)) * (0.5 + Math.random() / 2));
+      pause = Math.min(pause * 2, POLL_MAX_MS);
+    }
+  }
+
+  /**
+   * One round against `store`: a fresh cached token, or a token minted under the lock, or
+   * undefined when another holder has the lock. Store failures come back as StoreFailure; mint
+   * failures and the rate error are thrown.
+   */
+  private async attempt(store: TokenStore): Promise<StoredToken | undefined | StoreFailure> {
+    const key = this.o.key;
+    const lockKey = `${key}:lock`;
+    let fence: string | undefined;
+    try {
+      const cached = await store.get(key);
+      if (this.fresh(cached)) return this.adopt(cached);
+      if (store.tryLock) {
+        fence = await store.tryLock(lockKey, this.policy.lockTtlMs);
+        if (fence === undefined) return undefined;
+        // Re-check after taking the lock: the previous holder may have stored a token just now.
+        const again = await store.get(key);
+        if (this.fresh(again)) return this.adopt(again);
+      }
+      await this.checkRate(store);
+    } catch (err) {
+      if (fence !== undefined) void store.unlock?.(lockKey, fence).catch(() => {});
+      if (err instanceof ZhichiTokenRateError) throw err;
+      return new StoreFailure(err);
+    }
+    // Renew the lock while the mint runs, so a slow but live holder keeps it and a dead one loses
+    // it within one TTL.
+    const renew =
+      fence !== undefined && store.renewLock
+        ? setInterval(() => void store.renewLock!(lockKey, fence!, this.policy.lockTtlMs).catch(() => {}), Math.max(1, Math.floor(this.policy.lockTtlMs / 3)))
+        : undefined;
+    renew?.unref();
+    try {
+      const content = await this.o.mint();
+      registerSecret(content.accessToken);
+      this.mints++;
+      const t = toStoredToken(content, this.o.now());
+      this.adopt(t);
+      try {
+        if (this.policy.minMintIntervalMs > 0) await store.recordMint?.(`${key}:mints`, this.policy.minMintIntervalMs);
+        await store.set(key, t, Math.max(1, t.expiresAt - this.o.now()));
+      } catch (err) {
+        // The token is good even if it could not be shared: keep it here, report the outage.
+        if (store !== this.fallback) {
+          this.degrade(err);
+          await this.fallback.recordMint(`${key}:mints`, this.policy.minMintIntervalMs || 1);
+          await this.fallback.set(key, t, Math.max(1, t.expiresAt - this.o.now()));
+        }
+      }
+      return t;
+    } finally {
+      if (renew) clearInterval(renew);
+      if (fence !== undefined) await store.unlock?.(lockKey, fence).catch(() => false);
+    }
+  }
+
+  private async checkRate(store: TokenStore): Promise<void> {
+    const { minMintIntervalMs: windowMs, mintBurst } = this.policy;
+    if (windowMs <= 0 || !store.mintWindow) return;
+    const w = await store.mintWindow(`${this.o.key}:mints`);
+    if (w.count < mintBurst) return;
+    throw new ZhichiTokenRateError(
+      `token mint refused: ${w.count} access tokens were minted for this apiKey within ${windowMs} ms ` +
+        `(tokenPolicy.mintBurst = ${mintBurst} per tokenPolicy.minMintIntervalMs = ${windowMs}); something is invalidating ` +
+        `tokens faster than that (e.g. another deployment using the same apiKey with a different token store or key prefix, ` +
+        `or repeated getToken({ refresh: true })). Next mint allowed in ${Math.ceil(w.resetInMs)} ms.`,
+      { method: 'GET', path: 'tokens' },
+    );
   }
 }
