@@ -90,7 +90,8 @@ function asId(v: unknown): string | undefined {
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
   if (typeof v !== 'string') return undefined;
   const s = v.trim();
-  return s.length > 0 && s.length <= MAX_ID ? s : undefined;
+  // NUL cannot be stored in a PostgreSQL text column; such a value is no usable id anyway (the raw body keeps it).
+  return s.length > 0 && s.length <= MAX_ID && !s.includes('\u0000') ? s : undefined;
 }
 
 function asNumber(v: unknown): number | undefined {
@@ -99,9 +100,10 @@ function asNumber(v: unknown): number | undefined {
   return undefined;
 }
 
+/** An integer that fits a 32-bit column (codes and counters); anything else is not extracted. */
 function asInt(v: unknown): number | undefined {
   const n = asNumber(v);
-  return n !== undefined && Number.isSafeInteger(n) ? n : undefined;
+  return n !== undefined && Number.isInteger(n) && n >= -2147483648 && n <= 2147483647 ? n : undefined;
 }
 
 // "yyyy-MM-dd HH:mm:ss" without zone is how the Agents push writes times (api/sobot-v5.md §10); Sobot is
@@ -151,7 +153,7 @@ function readField<K extends keyof ExtractedFields>(key: K, v: unknown): Extract
       return undefined;
     }
     case 'callResultName':
-      return (typeof v === 'string' && v.trim() ? v.trim().slice(0, MAX_ID) : undefined) as ExtractedFields[K];
+      return (typeof v === 'string' ? asId(v.slice(0, MAX_ID)) : undefined) as ExtractedFields[K];
     case 'startTime':
     case 'answerTime':
     case 'endTime':
@@ -172,30 +174,15 @@ function readField<K extends keyof ExtractedFields>(key: K, v: unknown): Extract
   return undefined;
 }
 
-// Reverse index: normalised alias -> field.
-const BY_ALIAS = new Map<string, keyof ExtractedFields>();
-for (const [field, aliases] of Object.entries(ALIASES) as Array<[keyof ExtractedFields, readonly string[]]>) {
-  for (const a of aliases) BY_ALIAS.set(a, field);
-}
+const FIELDS = Object.keys(ALIASES) as Array<keyof ExtractedFields>;
 
 function collect(obj: Record<string, unknown>, out: ExtractedFields, depth: number): void {
+  const byKey = new Map<string, unknown>();
   const nested: Record<string, unknown>[] = [];
   for (const [k, v] of Object.entries(obj)) {
     const nk = normKey(k);
-    const field = BY_ALIAS.get(nk);
-    if (field !== undefined && !isObject(v)) {
-      if (out[field] !== undefined) continue;
-      // A string outcome such as "ANSWERED" is a name: map it to the CALL_RESULT code when we know it.
-      if (field === 'callResult' && typeof v === 'string' && asInt(v) === undefined) {
-        const name = v.trim().toUpperCase();
-        if (name && out.callResultName === undefined) out.callResultName = name.slice(0, MAX_ID);
-        const code = (CALL_RESULT as Record<string, number>)[name];
-        if (code !== undefined) out.callResult = code;
-        continue;
-      }
-      const val = readField(field, v);
-      if (val !== undefined) (out as Record<string, unknown>)[field] = val;
-    } else if (depth < 2 && WRAPPERS.includes(nk)) {
+    if (!byKey.has(nk)) byKey.set(nk, v);
+    if (depth < 2 && WRAPPERS.includes(nk)) {
       if (isObject(v)) nested.push(v);
       else if (typeof v === 'string' && v.trimStart().startsWith('{')) {
         // Some senders double-encode the record as a JSON string inside the wrapper.
@@ -205,6 +192,32 @@ function collect(obj: Record<string, unknown>, out: ExtractedFields, depth: numb
         } catch {
           /* not JSON after all: the raw body is stored anyway */
         }
+      }
+    }
+  }
+  // Aliases are tried in their listed order, so the contract's own name wins over a look-alike.
+  for (const field of FIELDS) {
+    if (out[field] !== undefined) continue;
+    for (const alias of ALIASES[field]) {
+      if (!byKey.has(alias)) continue;
+      const v = byKey.get(alias);
+      if (isObject(v) || Array.isArray(v)) continue;
+      // A string outcome such as "ANSWERED" is a name: map it to the CALL_RESULT code when we know it.
+      if (field === 'callResult' && typeof v === 'string' && asInt(v) === undefined) {
+        const name = asId(v.trim().toUpperCase().slice(0, MAX_ID));
+        if (name === undefined) continue;
+        if (out.callResultName === undefined) out.callResultName = name;
+        const code = (CALL_RESULT as Record<string, number>)[name];
+        if (code !== undefined) {
+          out.callResult = code;
+          break;
+        }
+        continue;
+      }
+      const val = readField(field, v);
+      if (val !== undefined) {
+        (out as Record<string, unknown>)[field] = val;
+        break;
       }
     }
   }
@@ -238,36 +251,13 @@ export function eventKey(fields: ExtractedFields, raw: Uint8Array): string {
   return `sha256:${sha256(raw)}`;
 }
 
-function fromContract(rec: PushEvent): ExtractedFields {
-  const f: ExtractedFields = {
-    taskId: rec.taskId,
-    outId: rec.outId,
-    callId: rec.callId,
-    attempt: rec.attempt,
-    telephone: rec.telephone,
-    callResult: rec.callResult,
-    startTime: rec.startTime,
-    endTime: rec.endTime,
-  };
-  const name = rec.callResultName ?? Object.entries(CALL_RESULT).find(([, c]) => c === rec.callResult)?.[0];
-  if (name !== undefined) f.callResultName = name;
-  if (rec.answerTime != null) f.answerTime = rec.answerTime;
-  if (rec.ringDuration !== undefined) f.ringDuration = rec.ringDuration;
-  if (rec.talkDuration !== undefined) f.talkDuration = rec.talkDuration;
-  if (rec.intent != null) f.intent = rec.intent;
-  if (rec.hangupBy != null) f.hangupBy = rec.hangupBy;
-  if (rec.eventType !== undefined) f.eventType = rec.eventType;
-  return f;
-}
-
 /** Builds the event of one JSON item: contract parse first, tolerant extraction when that fails. */
 export function parseItem(value: unknown, raw: Uint8Array): ParsedEvent {
-  const r = pushEvent.safeParse(value);
-  if (r.success) {
-    const fields = fromContract(r.data);
-    return { known: true, record: r.data, fields, body: value, raw, key: eventKey(fields, raw) };
-  }
+  // Fields always go through the tolerant, range-checked extraction, even for a contract-valid record:
+  // the contract allows any number where a column holds 32 bits, and an empty outId.
   const fields = extractFields(value);
+  const r = pushEvent.safeParse(value);
+  if (r.success) return { known: true, record: r.data, fields, body: value, raw, key: eventKey(fields, raw) };
   return { known: false, record: null, fields, body: value, raw, key: eventKey(fields, raw) };
 }
 

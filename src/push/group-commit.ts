@@ -88,12 +88,27 @@ export class GroupCommitter<T, R> {
       this.items += batch.length;
       batch.forEach((p, i) => p.resolve(results[i]!));
     } catch (err) {
-      // The whole batch rolled back: every submitter learns it failed and answers 5xx, so the sender retries.
-      for (const p of batch) p.reject(err);
+      if (batch.length === 1) batch[0]!.reject(err);
+      // The batch rolled back as a whole. Retry its items one by one, so one poison item (a value the
+      // database refuses) fails alone instead of turning its neighbours' answers into 5xx as well.
+      else await this.#isolate(batch);
     } finally {
       this.#inFlight--;
       if (this.#queue.length > 0) this.#schedule();
       this.#checkIdle();
+    }
+  }
+
+  async #isolate(batch: Pending<T, R>[]): Promise<void> {
+    for (const p of batch) {
+      try {
+        const [r] = await this.#commit([p.item]);
+        this.commits++;
+        this.items++;
+        p.resolve(r!);
+      } catch (err) {
+        p.reject(err);
+      }
     }
   }
 

@@ -18,11 +18,22 @@ export interface FastifyLikeReply {
   send(payload?: unknown): FastifyLikeReply;
 }
 
+/** A Fastify content-type parser in callback style. */
+export interface FastifyLikeParser {
+  (request: FastifyLikeRequest, payload: Readable, done: (err: Error | null, body?: unknown) => void): void;
+}
+
+/** A Fastify async route handler. */
+export interface FastifyLikeRoute {
+  (request: FastifyLikeRequest, reply: FastifyLikeReply): Promise<unknown>;
+}
+
 /** The parts of a Fastify instance the plugin uses. */
 export interface FastifyLikeInstance {
   removeAllContentTypeParsers(): void;
-  addContentTypeParser(contentType: string, fn: (request: never, payload: Readable, done: (err: Error | null, body?: unknown) => void) => void): void;
-  post(path: string, handler: (request: never, reply: never) => Promise<unknown>): unknown;
+  // Method syntax on purpose: parameters are checked bivariantly, so Fastify's richer overloads fit.
+  addContentTypeParser(contentType: string, fn: FastifyLikeParser): unknown;
+  post(path: string, handler: FastifyLikeRoute): unknown;
 }
 
 /** Options of {@link fastifyPlugin}. */
@@ -42,7 +53,7 @@ export function fastifyPlugin(receiver: PushReceiver, options: FastifyPluginOpti
     instance.removeAllContentTypeParsers();
     // Hand the unread stream to the route as its "body"; the core reads it after authentication.
     instance.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
-    instance.post(path, async (request: FastifyLikeRequest, reply: FastifyLikeReply) => {
+    instance.post(path, async (request, reply) => {
       const stream = request.body as (Readable & { complete?: boolean }) | undefined;
       const r = await receiver.handle({
         method: request.raw.method ?? 'POST',
