@@ -155,6 +155,8 @@ export class EmulatorCore {
       robotCount: this.opts.robotCount,
       pushes: this.pushes.stats(),
       clock: { now: this.clock.now(), simulatedUntil: this.dialer.now, mode: this.clock.mode, speed: this.clock.speed },
+      // Memory of the emulator's process (the campaign benchmark reads it), bytes.
+      memory: { rss: process.memoryUsage.rss(), maxRss: process.resourceUsage().maxRSS * 1024 },
     };
   }
 }
