@@ -1,26 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ZhichiClient, ZhichiValidationError, normalizePhone, type CreateTaskParams } from '../src/index.js';
+import { ZhichiClient, ZhichiValidationError, normalizePhone } from '../src/index.js';
+import { TEST_NOW, seedTask } from './helpers.js';
 
-const NOW = Date.UTC(2026, 10, 25, 1, 0, 0);
-
-/** The seed's create-task example (shared/seed), with times fixed. */
-export function seedTask(over: Record<string, unknown> = {}): CreateTaskParams {
-  return {
-    taskName: '测试任务添加情况2',
-    templateId: '0c565ba214064f82a7071b25030f78a7',
-    robotNum: 2,
-    taskCronList: [{ begin: '09:00', end: '20:00' }],
-    taskRetryList: [{ retryNum: 1, retryTime: 60, retryCondition: 3 }],
-    aniList: ['01052226451', '16512999105'],
-    timeType: 2,
-    startTime: NOW + 300_000,
-    endTime: NOW + 86_400_000,
-    pushFlag: 1,
-    pushType: 2,
-    pushUrl: 'https://platform.douyuxingchen.com/api/zhichi/events',
-    ...over,
-  } as CreateTaskParams;
-}
+const NOW = TEST_NOW;
 
 // A client that must never reach the network: validation runs first.
 const client = new ZhichiClient({
