@@ -130,3 +130,36 @@ describe('auth helpers', () => {
     expect(['application/x-www-form-urlencoded', 'multipart/form-data', 'text/xml'].some(isAcceptedType)).toBe(false);
   });
 });
+
+describe('reconcile with a paged-only source', () => {
+  it('pages list() to the end, looks up suspect contacts and reports attempts no record covers', async () => {
+    const { openEventStore } = await import('../src/push/store.js');
+    const { reconcile } = await import('../src/push/reconcile.js');
+    const store = await openEventStore(':memory:');
+    try {
+      const rec = (outId: string, attempt: number) => callPush('T', outId, attempt) as unknown as import('../src/contract/index.js').CallRecord;
+      // The API lists a1, a3 (a2 is missing: a gap) and b1; the contact detail of `a` claims 4 attempts.
+      const all = [rec('a', 1), rec('a', 3), rec('b', 1)];
+      const pages: number[] = [];
+      const source = {
+        results: {
+          list: async (_t: string, p: { pageNo?: number; pageSize?: number }) => {
+            pages.push(p.pageNo!);
+            const from = (p.pageNo! - 1) * p.pageSize!;
+            return { total: all.length, pageNo: p.pageNo, pageSize: p.pageSize, list: all.slice(from, from + p.pageSize!) };
+          },
+        },
+        contacts: {
+          get: async (taskId: string, outId: string) => ({ taskId, outId, attempts: outId === 'a' ? 4 : 1, calls: outId === 'a' ? [rec('a', 2)] : [] }),
+        },
+      };
+      const r = await reconcile(store, { client: source, taskId: 'T', pageSize: 2 });
+      expect(pages).toEqual([1, 2]);
+      expect(r).toMatchObject({ apiRecords: 3, backfilled: 4, contactsChecked: 1, mismatches: [{ outId: 'a', known: 3, api: 4 }] });
+      expect((await store.query({ taskId: 'T' })).map((e) => `${e.outId}${e.attempt}:${e.source}`)).toEqual(['a1:reconcile', 'a3:reconcile', 'b1:reconcile', 'a2:reconcile']);
+      await expect(reconcile(store, { client: source, taskId: '' })).rejects.toThrow(/taskId/);
+    } finally {
+      await store.close();
+    }
+  });
+});

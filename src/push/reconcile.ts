@@ -1,15 +1,9 @@
-import type { CallRecord, ContactDetail, Page } from '../contract/index.js';
+import type { CallRecord, ContactDetail, DialingResultsParams, Page } from '../contract/index.js';
 import { eventKey, parseItem, type ParsedEvent } from './extract.js';
 import type { EventIdentity, EventStore, InsertResult, NewEvent } from './store.js';
 
-/** Paging and filter parameters of `client.results.list` / `iterate` (mirrors `dialingResultsParams`). */
-export interface ResultsQuery {
-  pageNo?: number;
-  pageSize?: number;
-  startTime?: number;
-  endTime?: number;
-  outIds?: string[];
-}
+/** Paging and filter parameters of `client.results.list` / `iterate` (the contract's `dialingResultsParams`). */
+export type ResultsQuery = DialingResultsParams;
 
 /**
  * The part of `ZhichiClient` that reconciliation needs. Structural, so a test double or another client
@@ -18,7 +12,7 @@ export interface ResultsQuery {
 export interface ReconcileSource {
   results: {
     list(taskId: string, params: ResultsQuery): Promise<Page<CallRecord>>;
-    iterate?(taskId: string, params?: Omit<ResultsQuery, 'pageNo'>): AsyncIterable<CallRecord>;
+    iterate?(taskId: string, params?: ResultsQuery): AsyncIterable<CallRecord>;
   };
   contacts?: {
     get(taskId: string, outId: string): Promise<ContactDetail>;
