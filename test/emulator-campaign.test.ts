@@ -273,11 +273,12 @@ describe('emulator campaign: pushes', () => {
       return seen.get(k)! <= 2;
     });
     const { emu, api } = await setup({ push: { retryBaseMs: 60_000, maxAttempts: 4 } });
-    const { taskId } = await api.createTask(taskParams({ robotNum: 1, taskRetryList: [], pushFlag: 1, pushType: 2, pushUrl: rx.url }));
+    const { taskId } = await api.createTask(taskParams({ robotNum: 1, taskRetryList: [], pushFlag: 1, pushType: 2, pushUrl: `${rx.url}?secret=push-secret-123` }));
     await api.addContacts(taskId, contacts(1));
     await emu.advance(10 * HOUR);
     await emu.drainPushes();
     expect(rx.got).toHaveLength(0);
+    expect(JSON.stringify(await api.control('GET', 'pushes'))).not.toContain('push-secret-123');
     let attempts = emu.pushAttempts();
     expect(attempts.map((a) => [a.delivery, a.outcome, a.status])).toEqual([[1, 'retry', 500]]);
     expect(attempts[0]!.retryAt).toBe(attempts[0]!.time + 60_000);

@@ -2,6 +2,7 @@ import { Agent, request } from 'undici';
 import { PUSH_EVENT_CALL_RESULT, PUSH_TYPE } from '../contract/index.js';
 import type { Clock } from '../internal/clock.js';
 import type { Logger } from '../internal/logger.js';
+import { redactText } from '../internal/redact.js';
 import { hashInts, unit } from './random.js';
 import { RingLog } from './ring.js';
 import type { TaskState } from './store.js';
@@ -30,7 +31,7 @@ export interface PushOptions {
 export interface PushAttempt {
   /** Order in which attempts were sent (0-based, deterministic in manual-clock mode). */
   seq: number;
-  /** Id of the logical push; a duplicate carries the same id. */
+  /** Id of the logical push; a duplicate carries the same id (also sent as header `x-push-id`). */
   pushId: number;
   taskId: string;
   outId: string;
@@ -222,7 +223,8 @@ export class PushDelivery {
       attempt: rec.attempt,
       delivery: j.delivery,
       duplicate: j.duplicate,
-      url,
+      // Receivers authenticate with a secret in the pushUrl query (docs/receiver.md): never log it.
+      url: redactText(url),
       time: now,
       status: null,
       error: null,
@@ -252,6 +254,7 @@ export class PushDelivery {
     }
     entry.ms = Math.round(performance.now() - t0);
     this.inFlight--;
+    if (this.closed) return;
     if (ok) {
       entry.outcome = 'delivered';
       this.counts.delivered++;
