@@ -90,9 +90,14 @@ export class ApiCore {
     } catch {
       throw new ZhichiResponseValidationError('response', [{ path: '', message: `must be JSON (got ${JSON.stringify(redactText(text.slice(0, 80)))})` }], info);
     }
-    const env = rawEnvelope.safeParse(json);
-    if (!env.success) throw new ZhichiResponseValidationError('response envelope', issuesFromZod(env.error.issues), info);
-    const envelope = env.data;
+    let envelope: RawEnvelope;
+    if (json !== null && typeof json === 'object' && typeof (json as { code?: unknown }).code === 'number' && typeof ((json as { message?: unknown }).message ?? '') === 'string') {
+      envelope = json as RawEnvelope; // fast path: already the envelope shape
+    } else {
+      const env = rawEnvelope.safeParse(json);
+      if (!env.success) throw new ZhichiResponseValidationError('response envelope', issuesFromZod(env.error.issues), info);
+      envelope = env.data;
+    }
     const requestId = typeof envelope.requestId === 'string' ? envelope.requestId : info.requestId;
     if (envelope.code !== SUCCESS_CODE) {
       if (throwOnBusiness) throw new ZhichiBusinessError(envelope.code, envelope.message ?? '', envelope, { ...info, requestId });

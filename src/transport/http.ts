@@ -12,8 +12,31 @@ export interface HttpResponse {
   text: string;
 }
 
-/** What actually sends bytes: undici by default, or a user-supplied `fetch`. */
-export type Sender = (url: string, init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal }) => Promise<HttpResponse>;
+/** What a sender is given: the request, the caller's signal and the per-attempt timeout. */
+export interface SendInit {
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+  signal?: AbortSignal | undefined;
+  timeoutMs: number;
+}
+
+/**
+ * What actually sends bytes: undici by default, or a user-supplied `fetch`. A sender enforces
+ * `timeoutMs` itself and throws an error classified by {@link isTimeoutError} when it fires.
+ */
+export type Sender = (url: string, init: SendInit) => Promise<HttpResponse>;
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** True for the timeout errors of undici and of `AbortSignal.timeout`. */
+export function isTimeoutError(err: unknown): boolean {
+  const e = err as { code?: unknown; name?: unknown; cause?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  if (typeof e.code === 'string' && TIMEOUT_CODES.has(e.code)) return true;
+  if (e.name === 'TimeoutError') return true;
+  return e.cause !== undefined && e.cause !== err && isTimeoutError(e.cause);
+}
 
 /** A request relative to the base URL. */
 export interface TransportRequest {
@@ -41,32 +64,85 @@ export interface TransportOptions {
   random?: () => number;
 }
 
-/** Sender over undici's `request` with a keep-alive pool (the fastest path on Node). Loaded lazily. */
+/**
+ * Sender over undici's dispatcher with a keep-alive pool, loaded lazily. It uses undici's
+ * low-level `dispatch` handler API rather than `request()`: the body is a few hundred bytes of
+ * JSON, so collecting chunks directly avoids a stream per response, and the per-attempt timeout
+ * aborts through the dispatch controller instead of an AbortSignal per request.
+ */
 export function undiciSender(): Sender {
-  let mod: Promise<typeof import('undici')> | undefined;
+  let loading: Promise<typeof import('undici')> | undefined;
   let agent: import('undici').Agent | undefined;
   return async (url, init) => {
-    mod ??= import('undici');
-    const u = await mod;
-    agent ??= new u.Agent({ keepAliveTimeout: 10_000, connections: 128 });
-    const res = await u.request(url, {
-      method: init.method as 'GET' | 'POST',
-      headers: init.headers,
-      body: init.body ?? null,
-      signal: init.signal,
-      dispatcher: agent,
+    if (!agent) {
+      loading ??= import('undici');
+      const undici = await loading;
+      agent ??= new undici.Agent({ keepAliveTimeout: 10_000, connections: 128 });
+    }
+    const slash = url.indexOf('/', url.indexOf('//') + 2);
+    const origin = slash < 0 ? url : url.slice(0, slash);
+    const path = slash < 0 ? '/' : url.slice(slash);
+    const user = init.signal;
+    return new Promise<HttpResponse>((resolve, reject) => {
+      let controller: import('undici').Dispatcher.DispatchController | undefined;
+      let pendingAbort: Error | undefined;
+      const abort = (reason: Error) => {
+        if (controller) controller.abort(reason);
+        else pendingAbort = reason;
+      };
+      const timer = setTimeout(() => abort(new TimeoutAbort(init.timeoutMs)), init.timeoutMs);
+      const onUserAbort = () => abort(user!.reason instanceof Error ? user!.reason : new Error('aborted'));
+      user?.addEventListener('abort', onUserAbort, { once: true });
+      const done = () => {
+        clearTimeout(timer);
+        user?.removeEventListener('abort', onUserAbort);
+      };
+      let status = 0;
+      let headers: Record<string, string | undefined> = {};
+      const chunks: Buffer[] = [];
+      agent!.dispatch(
+        { origin, path, method: init.method as 'GET' | 'POST', headers: init.headers, body: init.body ?? null },
+        {
+          onRequestStart(c) {
+            controller = c;
+            if (pendingAbort) c.abort(pendingAbort);
+          },
+          onResponseStart(_c, statusCode, h) {
+            status = statusCode;
+            headers = h as Record<string, string | undefined>;
+          },
+          onResponseData(_c, chunk) {
+            chunks.push(chunk);
+          },
+          onResponseEnd() {
+            done();
+            const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+            resolve({ status, headers, text });
+          },
+          onResponseError(_c, err) {
+            done();
+            reject(err);
+          },
+        },
+      );
     });
-    const text = await res.body.text();
-    const headers: Record<string, string | undefined> = {};
-    for (const [k, v] of Object.entries(res.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-    return { status: res.statusCode, headers, text };
   };
+}
+
+/** Abort reason of a per-attempt timeout (classified by {@link isTimeoutError}). */
+class TimeoutAbort extends Error {
+  override readonly name = 'TimeoutError';
+  constructor(ms: number) {
+    super(`timed out after ${ms} ms`);
+  }
 }
 
 /** Sender over a WHATWG `fetch` (user-injected, e.g. for a proxy or a test double). */
 export function fetchSender(fetchFn: typeof fetch): Sender {
   return async (url, init) => {
-    const res = await fetchFn(url, { method: init.method, headers: init.headers, body: init.body ?? null, signal: init.signal });
+    const timeout = AbortSignal.timeout(init.timeoutMs);
+    const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    const res = await fetchFn(url, { method: init.method, headers: init.headers, body: init.body ?? null, signal });
     const text = await res.text();
     const headers: Record<string, string | undefined> = {};
     res.headers.forEach((v, k) => {
@@ -109,28 +185,17 @@ export class Transport {
     for (let attempt = 0; ; attempt++) {
       const userSignal = req.signal ?? this.o.signal;
       if (userSignal?.aborted) throw new ZhichiAbortError('request aborted', info, { cause: userSignal.reason });
-      const ctrl = new AbortController();
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        ctrl.abort(new Error('timeout'));
-      }, this.o.timeoutMs);
-      const onUserAbort = () => ctrl.abort(userSignal?.reason);
-      userSignal?.addEventListener('abort', onUserAbort, { once: true });
       const started = this.o.now();
       let res: HttpResponse | undefined;
       let failure: ZhichiError | undefined;
       try {
-        const init: Parameters<Sender>[1] = { method: req.method, headers, signal: ctrl.signal };
+        const init: SendInit = { method: req.method, headers, signal: userSignal, timeoutMs: this.o.timeoutMs };
         if (body !== undefined) init.body = body;
         res = await this.o.sender(url, init);
       } catch (err) {
-        if (timedOut) failure = new ZhichiTimeoutError(`timed out after ${this.o.timeoutMs} ms`, info, { cause: err });
-        else if (userSignal?.aborted) throw new ZhichiAbortError('request aborted', info, { cause: userSignal.reason });
+        if (userSignal?.aborted) throw new ZhichiAbortError('request aborted', info, { cause: userSignal.reason });
+        if (isTimeoutError(err)) failure = new ZhichiTimeoutError(`timed out after ${this.o.timeoutMs} ms`, info, { cause: err });
         else failure = new ZhichiConnectionError(`connection failed: ${errMessage(err)}`, info, { cause: err });
-      } finally {
-        clearTimeout(timer);
-        userSignal?.removeEventListener('abort', onUserAbort);
       }
       const canRetry = attempt + 1 < maxAttempts;
       if (res) {
