@@ -1,16 +1,20 @@
 import { defineConfig } from 'tsup';
 
+// Entry points: the core client (`zhichi-outbound`), the push receiver (`zhichi-outbound/receiver`),
+// the emulator (`zhichi-outbound/emulator`) and the CLI (bin/zhichi.mjs loads dist/cli.js).
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
+    receiver: 'src/push/index.ts',
+    emulator: 'src/emulator/index.ts',
     cli: 'src/cli/main.ts',
   },
   format: ['esm', 'cjs'],
-  dts: { entry: { index: 'src/index.ts' } },
+  dts: { entry: { index: 'src/index.ts', receiver: 'src/push/index.ts', emulator: 'src/emulator/index.ts' } },
   sourcemap: true,
   clean: true,
   target: 'node20',
   splitting: true,
-  // Drivers are optional: never bundle them, load them lazily where used.
+  // Drivers are optional: never bundled, loaded lazily where used.
   external: ['ioredis', 'better-sqlite3', 'pg', 'exceljs'],
 });

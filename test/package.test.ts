@@ -1,0 +1,57 @@
+// Smoke test of the built package: every entry point loads from both `import` and `require`
+// through the exports map, with types, and the core client pulls no driver.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const root = path.resolve(import.meta.dirname, '..');
+const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 60_000 });
+
+beforeAll(() => {
+  // CI builds before testing; a developer's `npm test` on a fresh tree builds here.
+  if (!existsSync(path.join(root, 'dist/index.cjs'))) {
+    execFileSync(process.execPath, [path.join(root, 'node_modules/tsup/dist/cli-default.js')], { cwd: root, stdio: 'ignore', timeout: 120_000 });
+  }
+}, 180_000);
+
+const entries: Array<[string, string[]]> = [
+  ['zhichi-outbound', ['ZhichiClient', 'ZhichiFactory', 'ZhichiError', 'normalizePhone', 'MemoryTokenStore']],
+  ['zhichi-outbound/receiver', ['createPushReceiver', 'nodeHandler', 'openEventStore', 'reconcile']],
+  ['zhichi-outbound/emulator', ['startEmulator']],
+];
+
+describe('package entry points', () => {
+  for (const [spec, names] of entries) {
+    it(`require('${spec}')`, () => {
+      const out = node(['-e', `const m = require(${JSON.stringify(spec)}); console.log(JSON.stringify(${JSON.stringify(names)}.map((n) => typeof m[n])))`]);
+      expect(JSON.parse(out)).toEqual(names.map(() => 'function'));
+    });
+    it(`import('${spec}')`, () => {
+      const out = node(['--input-type=module', '-e', `const m = await import(${JSON.stringify(spec)}); console.log(JSON.stringify(${JSON.stringify(names)}.map((n) => typeof m[n])))`]);
+      expect(JSON.parse(out)).toEqual(names.map(() => 'function'));
+    });
+  }
+
+  it('types come first in every exports condition, and the files exist', () => {
+    const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
+    for (const [key, value] of Object.entries(pkg.exports)) {
+      if (typeof value === 'string') continue;
+      for (const cond of Object.values(value as Record<string, Record<string, string>>)) {
+        expect(Object.keys(cond)[0], key).toBe('types');
+        for (const f of Object.values(cond)) expect(existsSync(path.join(root, f)), f).toBe(true);
+      }
+    }
+  });
+
+  it('the core client loads no driver (ioredis, pg, better-sqlite3, exceljs)', () => {
+    const out = node(['-e', `require('zhichi-outbound'); console.log(JSON.stringify(Object.keys(require.cache).filter((k) => /node_modules[\\\\/](ioredis|pg|better-sqlite3|exceljs)[\\\\/]/.test(k))))`]);
+    expect(JSON.parse(out)).toEqual([]);
+  });
+
+  it('the CLI binary answers --help', () => {
+    const out = node([path.join(root, 'bin/zhichi.mjs'), '--help']);
+    expect(out).toMatch(/zhichi/);
+    expect(out).toMatch(/contacts/);
+  });
+});
