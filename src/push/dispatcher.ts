@@ -1,9 +1,9 @@
 import type { Clock } from '../internal/clock.js';
 import type { Logger } from '../internal/logger.js';
 import { redactText } from '../internal/redact.js';
-import type { ResultEvent, ResultHandler } from './events.js';
+import { toResultEvent, type ResultEvent, type ResultHandler } from './events.js';
 import { GroupCommitter } from './group-commit.js';
-import type { DeliveryUpdate, EventStore } from './store.js';
+import type { DeliveryStatus, DeliveryUpdate, EventStore } from './store.js';
 
 /** Options of consumer delivery. */
 export interface DeliveryOptions {
@@ -133,4 +133,43 @@ export class Dispatcher {
       for (const r of w) r();
     }
   }
+}
+
+/** Options of a replay. */
+export interface ReplayOptions {
+  /** Which delivery states to redeliver. @default ['pending', 'failed'] */
+  statuses?: readonly DeliveryStatus[];
+  taskId?: string;
+  /** Stop after this many events. @default no limit */
+  limit?: number;
+}
+
+/**
+ * Redelivers stored events in the given delivery states to the dispatcher's consumers, oldest first,
+ * one at a time (a replay is a catch-up, not a race). Events the dispatcher is delivering right now are
+ * skipped. Needs at least one consumer.
+ */
+export async function replayStored(store: EventStore, dispatcher: Dispatcher, options: ReplayOptions = {}): Promise<DeliveryCounts> {
+  if (dispatcher.handlers.size === 0) throw new Error('replay needs a consumer: register one with onResult(handler) first');
+  const statuses = options.statuses ?? ['pending', 'failed'];
+  const limit = options.limit ?? Infinity;
+  if (limit !== Infinity && (!Number.isInteger(limit) || limit < 1)) throw new TypeError('limit must be a positive integer');
+  const counts: DeliveryCounts = { delivered: 0, failed: 0 };
+  let afterId = 0;
+  let done = 0;
+  while (done < limit) {
+    const page = await store.query({
+      afterId, delivery: statuses, limit: Math.min(500, limit - done), ...(options.taskId !== undefined ? { taskId: options.taskId } : {}),
+    });
+    if (page.length === 0) break;
+    for (const e of page) {
+      afterId = e.id;
+      if (dispatcher.isBusy(e.id)) continue;
+      if (await dispatcher.deliver(toResultEvent(e))) counts.delivered++;
+      else counts.failed++;
+      if (++done >= limit) break;
+    }
+  }
+  await dispatcher.idle();
+  return counts;
 }

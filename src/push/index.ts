@@ -1,7 +1,7 @@
 // Public surface of the push receiver (re-exported by name from src/index.ts).
 export {
   PushReceiver, createPushReceiver,
-  type PushReceiverOptions, type PushRequest, type PushResponse, type AckOptions, type ReceiverStats, type ReplayOptions, type HeaderSource,
+  type PushReceiverOptions, type PushRequest, type PushResponse, type AckOptions, type ReceiverStats, type HeaderSource,
 } from './receiver.js';
 export { type ResultEvent, type ResultHandler } from './events.js';
 export { type ExtractedFields, extractFields, eventKey, parseTime } from './extract.js';
@@ -12,7 +12,7 @@ export {
 export { reconcile, type ReconcileSource, type ReconcileOptions, type ReconcileReport, type AttemptMismatch, type ResultsQuery } from './reconcile.js';
 export { DEFAULT_MAX_BODY_BYTES, type BodyInput, type BodyReader, type BodyReadResult } from './body.js';
 export { MIN_SECRET_LENGTH } from './auth.js';
-export { type DeliveryOptions } from './dispatcher.js';
+export { Dispatcher, replayStored, type DeliveryOptions, type DeliveryCounts, type ReplayOptions } from './dispatcher.js';
 export { type GroupCommitOptions } from './group-commit.js';
 export { nodeHandler } from './adapters/node.js';
 export { expressMiddleware } from './adapters/express.js';

@@ -6,14 +6,14 @@ import {
   DEFAULT_MAX_BODY_BYTES, decoderFor, isAcceptedType, parseContentType,
   type BodyInput, type BodyReadResult,
 } from './body.js';
-import { Dispatcher, type DeliveryCounts, type DeliveryOptions } from './dispatcher.js';
+import { Dispatcher, replayStored, type DeliveryCounts, type DeliveryOptions, type ReplayOptions } from './dispatcher.js';
 import { decodeRaw, toResultEvent, type ResultEvent, type ResultHandler } from './events.js';
 import { parseBody, type ParsedEvent } from './extract.js';
 import { GroupCommitter, type GroupCommitOptions } from './group-commit.js';
 import { reconcile, type ReconcileOptions, type ReconcileReport } from './reconcile.js';
 import {
   openEventStore, resolveStoreLocation,
-  type DeliveryStatus, type EventStore, type InsertResult, type NewEvent, type OpenStoreOptions,
+  type EventStore, type InsertResult, type NewEvent, type OpenStoreOptions,
 } from './store.js';
 
 /** Header values as Node gives them, or a Fetch `Headers`. */
@@ -98,15 +98,6 @@ export interface ReceiverStats {
   /** Commits made by the group committer. */
   commits: number;
   delivery: DeliveryCounts & { dropped: number };
-}
-
-/** Options of {@link PushReceiver.replay}. */
-export interface ReplayOptions {
-  /** Which delivery states to redeliver. @default ['pending', 'failed'] */
-  statuses?: readonly DeliveryStatus[];
-  taskId?: string;
-  /** Stop after this many events. @default no limit */
-  limit?: number;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -304,29 +295,8 @@ export class PushReceiver {
    * Redelivers stored events whose delivery is pending or failed to the current consumers, oldest
    * first. Events being delivered right now are skipped. Needs at least one consumer.
    */
-  async replay(options: ReplayOptions = {}): Promise<DeliveryCounts> {
-    if (this.#dispatcher.handlers.size === 0) throw new Error('replay needs a consumer: register one with onResult(handler) first');
-    const statuses = options.statuses ?? ['pending', 'failed'];
-    const limit = options.limit ?? Infinity;
-    const counts: DeliveryCounts = { delivered: 0, failed: 0 };
-    let afterId = 0;
-    let done = 0;
-    while (done < limit) {
-      const q = { afterId, delivery: statuses, limit: Math.min(500, limit - done), ...(options.taskId !== undefined ? { taskId: options.taskId } : {}) };
-      const page = await this.store.query(q);
-      if (page.length === 0) break;
-      for (const e of page) {
-        afterId = e.id;
-        if (this.#dispatcher.isBusy(e.id)) continue;
-        const ok = await this.#dispatcher.deliver(toResultEvent(e));
-        if (ok) counts.delivered++;
-        else counts.failed++;
-        done++;
-        if (done >= limit) break;
-      }
-    }
-    await this.#dispatcher.idle();
-    return counts;
+  replay(options: ReplayOptions = {}): Promise<DeliveryCounts> {
+    return replayStored(this.store, this.#dispatcher, options);
   }
 
   /** Reconciles a task against the API (see {@link reconcile}); backfilled events reach the consumers too. */

@@ -1,0 +1,283 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import type { Command } from 'commander';
+import { systemClock } from '../../internal/clock.js';
+import { silentLogger } from '../../internal/logger.js';
+import { Dispatcher, replayStored } from '../../push/dispatcher.js';
+import { decodeRaw } from '../../push/events.js';
+import { forwardTo } from '../../push/forward.js';
+import { reconcile } from '../../push/reconcile.js';
+import { openEventStore, type DeliveryStatus, type EventQuery, type EventStore, type StoredEvent } from '../../push/store.js';
+import { globals, groupCommand, intFlag, timeFlag, withClient } from '../context.js';
+import { CliError, EXIT, type CliIO } from '../io.js';
+import { formatTime, keyValues, printJson, table } from '../output.js';
+import { storeLocation } from './webhooks.js';
+
+interface CommonFlags {
+  db?: string;
+  json?: boolean;
+  task?: string;
+  since?: number;
+}
+
+/**
+ * `--since`: how long ago (`30m`, `2h`, `7d`, also with a leading `-`), or an absolute time as the other
+ * time flags take it (epoch ms, `2026-01-05T09:00` in Asia/Shanghai, ISO with zone).
+ */
+export function sinceFlag(now: () => number = Date.now) {
+  const absolute = timeFlag('--since', now);
+  return (v: string): number => {
+    const ago = /^-?(\d+)([smhd])$/.exec(v.trim());
+    if (ago) return now() - Number(ago[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[ago[2] as 's' | 'm' | 'h' | 'd'];
+    return absolute(v);
+  };
+}
+
+async function withStore<T>(flags: CommonFlags, io: CliIO, fn: (store: EventStore) => Promise<T>): Promise<T> {
+  let store: EventStore;
+  try {
+    store = await openEventStore(storeLocation(flags.db, io));
+  } catch (err) {
+    throw new CliError((err as Error).message, EXIT.USAGE);
+  }
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+function baseQuery(f: CommonFlags): EventQuery {
+  const q: EventQuery = {};
+  if (f.task !== undefined) q.taskId = f.task;
+  if (f.since !== undefined) q.since = f.since;
+  return q;
+}
+
+/** Every event matching `q`, page by page (the store is never read whole into memory). */
+async function* allEvents(store: EventStore, q: EventQuery, limit = Infinity): AsyncGenerator<StoredEvent> {
+  let afterId = 0;
+  let n = 0;
+  while (n < limit) {
+    const page = await store.query({ ...q, afterId, limit: Math.min(1000, limit - n) });
+    if (page.length === 0) return;
+    for (const e of page) {
+      yield e;
+      n++;
+    }
+    afterId = page[page.length - 1]!.id;
+  }
+}
+
+/** The JSON form of a stored event: columns plus the raw body as text and, when it is JSON, parsed. */
+export function eventJson(e: StoredEvent): Record<string, unknown> {
+  const raw = decodeRaw(e.raw, e.contentType);
+  let body: unknown = null;
+  try {
+    body = JSON.parse(raw);
+  } catch {
+    /* stored bodies are JSON; keep null if not */
+  }
+  const { raw: _bytes, ...columns } = e;
+  return { ...columns, raw, body };
+}
+
+const CSV_COLUMNS = [
+  'id', 'key', 'source', 'known', 'receivedAt', 'taskId', 'outId', 'callId', 'attempt', 'telephone', 'callResult', 'callResultName',
+  'startTime', 'answerTime', 'endTime', 'ringDuration', 'talkDuration', 'intent', 'hangupBy', 'eventType', 'deliveryStatus',
+  'deliveryAttempts', 'deliveryError', 'remoteAddress', 'raw',
+] as const;
+const TIME_COLUMNS = new Set(['receivedAt', 'startTime', 'answerTime', 'endTime']);
+
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = typeof v === 'boolean' ? (v ? 'true' : 'false') : String(v);
+  return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** One CSV line of an event; times as ISO 8601 UTC, the raw body as text in the last column. */
+export function csvLine(e: StoredEvent): string {
+  const values = CSV_COLUMNS.map((c) => {
+    if (c === 'raw') return decodeRaw(e.raw, e.contentType);
+    const v = e[c];
+    return TIME_COLUMNS.has(c) && typeof v === 'number' ? new Date(v).toISOString() : v;
+  });
+  return values.map(csvCell).join(',') + '\r\n';
+}
+
+/** A text sink: a file (with backpressure) or stdout. */
+function sink(io: CliIO, out: string | undefined): { write(s: string): Promise<void>; close(): Promise<void>; name: string } {
+  if (out === undefined || out === '-') return { write: async (s) => io.stdout(s), close: async () => {}, name: 'stdout' };
+  const path = isAbsolute(out) ? out : join(io.cwd, out);
+  const ws: WriteStream = createWriteStream(path);
+  let failed: Error | null = null;
+  ws.on('error', (e) => (failed = e));
+  return {
+    name: out,
+    write: (s) =>
+      new Promise((resolve, reject) => {
+        if (failed) return reject(new CliError(`--out ${out}: ${failed.message}`, EXIT.USAGE));
+        if (ws.write(s)) resolve();
+        else ws.once('drain', resolve);
+      }),
+    close: () =>
+      new Promise((resolve, reject) => {
+        ws.end(() => (failed ? reject(new CliError(`--out ${out}: ${(failed as Error).message}`, EXIT.USAGE)) : resolve()));
+      }),
+  };
+}
+
+function parseStatuses(v: string): DeliveryStatus[] {
+  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const s of list) {
+    if (s !== 'pending' && s !== 'failed' && s !== 'delivered') throw new CliError(`--status must list pending, failed or delivered (got "${s}")`, EXIT.USAGE);
+  }
+  if (list.length === 0) throw new CliError('--status must list at least one of pending, failed, delivered', EXIT.USAGE);
+  return list as DeliveryStatus[];
+}
+
+/** `zhichi results`: the stored push results. */
+export function register(program: Command, io: CliIO): void {
+  const group = groupCommand(program.command('results').description('stored dialing results (from pushes and reconciliation)'));
+  const now = () => Date.now();
+
+  group
+    .command('list')
+    .description('list stored results, newest last')
+    .option('--task <taskId>', 'only this task')
+    .option('--since <time>', 'received since: 30m, 2h, 7d ago, or a time (2026-01-05T09:00, epoch ms)', sinceFlag(now))
+    .option('--limit <n>', 'at most this many (default 100)', intFlag('--limit', 1, 1_000_000))
+    .option('--unknown', 'only events whose shape was not the contract\'s')
+    .option('--db <path|url>', 'event store (env ZHICHI_DB, default ./zhichi-events.db)')
+    .action(async (_o: unknown, cmd: Command) => {
+      const f = globals(cmd) as CommonFlags & { limit?: number; unknown?: boolean };
+      await withStore(f, io, async (store) => {
+        const q = baseQuery(f);
+        if (f.unknown) q.known = false;
+        const limit = f.limit ?? 100;
+        const total = await store.count(q);
+        const events: StoredEvent[] = [];
+        for await (const e of allEvents(store, q, limit)) events.push(e);
+        if (f.json) {
+          printJson(io, events.map(eventJson));
+          return;
+        }
+        io.stdout(
+          table(
+            ['id', 'received', 'task', 'outId', 'try', 'result', 'talk s', 'intent', 'known', 'source', 'delivery'],
+            events.map((e) => [
+              e.id, formatTime(e.receivedAt), e.taskId, e.outId, e.attempt, e.callResultName ?? e.callResult, e.talkDuration, e.intent,
+              e.known, e.source, e.deliveryStatus,
+            ]),
+          ),
+        );
+        if (total > events.length) io.stdout(`showing ${events.length} of ${total} (use --limit, or results export)\n`);
+      });
+    });
+
+  group
+    .command('export')
+    .description('write stored results as CSV or JSON (streamed, any size)')
+    .requiredOption('--format <csv|json>', 'csv (times ISO 8601 UTC, raw body last) or json (an array, times epoch ms)')
+    .option('--task <taskId>', 'only this task')
+    .option('--since <time>', 'received since: 30m, 2h, 7d ago, or a time', sinceFlag(now))
+    .option('--out <file>', 'write here instead of stdout')
+    .option('--db <path|url>', 'event store (env ZHICHI_DB, default ./zhichi-events.db)')
+    .action(async (_o: unknown, cmd: Command) => {
+      const f = globals(cmd) as CommonFlags & { format: string; out?: string };
+      if (f.format !== 'csv' && f.format !== 'json') throw new CliError(`--format must be csv or json (got "${f.format}")`, EXIT.USAGE);
+      await withStore(f, io, async (store) => {
+        const out = sink(io, f.out);
+        let n = 0;
+        try {
+          if (f.format === 'csv') {
+            await out.write(CSV_COLUMNS.join(',') + '\r\n');
+            for await (const e of allEvents(store, baseQuery(f))) {
+              await out.write(csvLine(e));
+              n++;
+            }
+          } else {
+            await out.write('[');
+            for await (const e of allEvents(store, baseQuery(f))) {
+              await out.write((n === 0 ? '\n' : ',\n') + JSON.stringify(eventJson(e)));
+              n++;
+            }
+            await out.write(n === 0 ? ']\n' : '\n]\n');
+          }
+        } finally {
+          await out.close();
+        }
+        if (out.name !== 'stdout') io.stderr(`exported ${n} events to ${out.name}\n`);
+      });
+    });
+
+  group
+    .command('replay')
+    .description('re-send stored events whose delivery is pending or failed to a URL (see webhooks serve --forward)')
+    .requiredOption('--to <url>', 'POST each event\'s raw body here; a 2xx marks it delivered')
+    .option('--task <taskId>', 'only this task')
+    .option('--status <list>', 'delivery states to re-send, comma-separated (default pending,failed)', parseStatuses)
+    .option('--limit <n>', 'at most this many', intFlag('--limit', 1, Number.MAX_SAFE_INTEGER))
+    .option('--db <path|url>', 'event store (env ZHICHI_DB, default ./zhichi-events.db)')
+    .action(async (_o: unknown, cmd: Command) => {
+      const f = globals(cmd) as CommonFlags & { to: string; status?: DeliveryStatus[]; limit?: number };
+      let handler;
+      try {
+        handler = forwardTo(f.to);
+      } catch (err) {
+        throw new CliError(`--to: ${(err as Error).message}`, EXIT.USAGE);
+      }
+      const counts = await withStore(f, io, async (store) => {
+        const d = new Dispatcher(store, systemClock, silentLogger);
+        d.handlers.add(handler);
+        return replayStored(store, d, {
+          ...(f.task !== undefined ? { taskId: f.task } : {}),
+          ...(f.status !== undefined ? { statuses: f.status } : {}),
+          ...(f.limit !== undefined ? { limit: f.limit } : {}),
+        });
+      });
+      if (f.json) printJson(io, counts);
+      else io.stdout(keyValues([['delivered', counts.delivered], ['failed', counts.failed]]));
+      if (counts.failed > 0) throw new CliError(`${counts.failed} events could not be delivered; they stay failed for the next replay`, EXIT.PARTIAL);
+    });
+
+  group
+    .command('reconcile')
+    .description('compare stored results with the API (dialing-results, contact detail) and store what the pushes missed')
+    .requiredOption('--task <taskId>', 'the task to reconcile')
+    .option('--start <time>', 'only API records that ended at or after this time', timeFlag('--start', now))
+    .option('--end <time>', 'only API records that ended before this time', timeFlag('--end', now))
+    .option('--contacts <mode>', 'look up contact detail: suspect (attempt gaps), all, none (default suspect)')
+    .option('--page-size <n>', 'dialing-results page size (default 200)', intFlag('--page-size', 1, 1000))
+    .option('--db <path|url>', 'event store (env ZHICHI_DB, default ./zhichi-events.db)')
+    .action(async (_o: unknown, cmd: Command) => {
+      const f = globals(cmd) as CommonFlags & { start?: number; end?: number; contacts?: string; pageSize?: number };
+      const mode = f.contacts ?? 'suspect';
+      if (mode !== 'suspect' && mode !== 'all' && mode !== 'none') throw new CliError(`--contacts must be suspect, all or none (got "${mode}")`, EXIT.USAGE);
+      const report = await withStore(f, io, (store) =>
+        withClient(cmd, io, (client) =>
+          reconcile(store, {
+            client, taskId: f.task!, contacts: mode,
+            ...(f.start !== undefined ? { startTime: f.start } : {}),
+            ...(f.end !== undefined ? { endTime: f.end } : {}),
+            ...(f.pageSize !== undefined ? { pageSize: f.pageSize } : {}),
+          }),
+        ),
+      );
+      if (f.json) {
+        printJson(io, report);
+        return;
+      }
+      io.stdout(
+        keyValues([
+          ['task', report.taskId],
+          ['API records', report.apiRecords],
+          ['already stored', report.alreadyStored],
+          ['backfilled', report.backfilled],
+          ['contacts checked', report.contactsChecked],
+          ['stored, not in API', report.storedNotInApi],
+          ['attempt mismatches', report.mismatches.length === 0 ? 'none' : report.mismatches.map((m) => `${m.outId} (known ${m.known}, API ${m.api})`).join('; ')],
+        ]),
+      );
+    });
+}

@@ -1,0 +1,146 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { isAbsolute, join } from 'node:path';
+import type { Command } from 'commander';
+import { MIN_SECRET_LENGTH } from '../../push/auth.js';
+import { nodeHandler } from '../../push/adapters/node.js';
+import { forwardTo } from '../../push/forward.js';
+import { createPushReceiver, type PushReceiver, type PushReceiverOptions } from '../../push/receiver.js';
+import { isPostgresLocation, resolveStoreLocation } from '../../push/store.js';
+import { collect, globals, groupCommand, intFlag } from '../context.js';
+import { CliError, EXIT, type CliIO } from '../io.js';
+
+/** Default path of the receiver, the seed's pushUrl path. */
+export const DEFAULT_PUSH_PATH = '/api/zhichi/events';
+
+/** Env fallbacks of `webhooks serve` (after the flags). */
+export const WEBHOOK_ENV = {
+  secret: 'ZHICHI_PUSH_SECRET',
+  port: 'ZHICHI_PUSH_PORT',
+  host: 'ZHICHI_PUSH_HOST',
+} as const;
+
+interface ServeFlags {
+  port?: number;
+  host?: string;
+  path?: string;
+  secret?: string;
+  db?: string;
+  allowIp?: string[];
+  maxBody?: number;
+  trustProxy?: number;
+  forward?: string;
+  ack?: string;
+}
+
+const nonEmpty = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : v);
+
+/** The store location of a command: `--db`, then `ZHICHI_DB`, then `./zhichi-events.db`; file paths are relative to `io.cwd`. */
+export function storeLocation(db: string | undefined, io: CliIO): string {
+  const loc = resolveStoreLocation(nonEmpty(db), { ZHICHI_DB: nonEmpty(io.env['ZHICHI_DB']) });
+  if (isPostgresLocation(loc) || loc === ':memory:' || isAbsolute(loc)) return loc;
+  return join(io.cwd, loc);
+}
+
+/** Resolves when the signal aborts, or (without one) on SIGINT/SIGTERM. */
+function stopRequested(signal: AbortSignal | undefined): Promise<string> {
+  if (signal) {
+    if (signal.aborted) return Promise.resolve('abort');
+    return new Promise((r) => signal.addEventListener('abort', () => r('abort'), { once: true }));
+  }
+  return new Promise((resolve) => {
+    const on = (sig: NodeJS.Signals) => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(sig);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+/** `webhooks serve`: runs the push receiver until stopped, then drains and exits 0. */
+async function serve(flags: ServeFlags, io: CliIO): Promise<void> {
+  // `--secret` is also the program-level apiSecret flag; commander hands it to the program, so it is read
+  // from the merged flags. For `webhooks serve` it is the PUSH secret (the one in the pushUrl).
+  const secret = nonEmpty(flags.secret) ?? nonEmpty(io.env[WEBHOOK_ENV.secret]);
+  if (secret === undefined) {
+    throw new CliError(`webhooks serve needs the push secret: --secret or env ${WEBHOOK_ENV.secret} (at least ${MIN_SECRET_LENGTH} characters)`, EXIT.USAGE);
+  }
+  if (secret.length < MIN_SECRET_LENGTH) throw new CliError(`--secret must be at least ${MIN_SECRET_LENGTH} characters`, EXIT.USAGE);
+  const port = flags.port ?? (nonEmpty(io.env[WEBHOOK_ENV.port]) !== undefined ? intFlag(WEBHOOK_ENV.port, 0, 65_535)(io.env[WEBHOOK_ENV.port]!) : 8080);
+  const host = flags.host ?? nonEmpty(io.env[WEBHOOK_ENV.host]) ?? '127.0.0.1';
+  const path = flags.path ?? DEFAULT_PUSH_PATH;
+  if (!path.startsWith('/')) throw new CliError(`--path must start with "/" (got "${path}")`, EXIT.USAGE);
+
+  const options: PushReceiverOptions = { secret, store: storeLocation(flags.db, io), path };
+  if (flags.allowIp?.length) options.allowIps = flags.allowIp;
+  if (flags.maxBody !== undefined) options.maxBodyBytes = flags.maxBody;
+  if (flags.trustProxy !== undefined) options.trustProxyHops = flags.trustProxy;
+  if (flags.ack !== undefined) options.ack = { body: flags.ack };
+  options.logger = { warn: (m) => io.stderr(`warning: ${m}\n`), error: (m) => io.stderr(`error: ${m}\n`) };
+  let forward: ReturnType<typeof forwardTo> | undefined;
+  let receiver: PushReceiver;
+  try {
+    if (flags.forward !== undefined) forward = forwardTo(flags.forward);
+    receiver = await createPushReceiver(options);
+  } catch (err) {
+    // Bad options (allow-list entry, forward URL) and an unreachable store are configuration problems.
+    throw new CliError((err as Error).message, EXIT.USAGE);
+  }
+  if (forward) receiver.onResult(forward);
+
+  const server = createServer(nodeHandler(receiver));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await receiver.close();
+    throw new CliError(`cannot listen on ${host}:${port}: ${(err as Error).message}`, EXIT.USAGE);
+  }
+  const addr = server.address() as AddressInfo;
+  const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const url = `http://${shownHost}:${addr.port}${path}`;
+  io.stdout(`listening on ${url}\n`);
+  io.stdout(`store: ${receiver.store.location} (${receiver.store.kind})\n`);
+  io.stdout(`pushUrl for tasks: ${url}?secret=<your push secret>\n`);
+  if (forward) io.stdout(`forwarding stored events to ${new URL(flags.forward!).origin}\n`);
+
+  await stopRequested(io.signal);
+  io.stderr('stopping: draining in-flight pushes…\n');
+  // Stop accepting connections first, then let every request already inside finish its commit;
+  // a request arriving on a kept-alive connection meanwhile gets 503 and is retried by the sender.
+  const closed = new Promise<void>((r) => server.close(() => r()));
+  await receiver.close();
+  server.closeIdleConnections();
+  await closed;
+  const s = receiver.stats();
+  const rejected = Object.entries(s.rejected).map(([k, v]) => `${k}×${v}`).join(' ') || 'none';
+  io.stdout(`stopped: ${s.stored} stored, ${s.duplicates} duplicates, rejected ${rejected}\n`);
+}
+
+/** `zhichi webhooks`: the push receiver. */
+export function register(program: Command, io: CliIO): void {
+  const group = groupCommand(program.command('webhooks').description('receive Sobot dialing-result pushes (the pushUrl of a task)'));
+  group
+    .command('serve')
+    .description('run the push receiver; prints its URL on the first line, stores every push, stops cleanly on Ctrl-C')
+    .option('--port <n>', `TCP port, 0 = any free port (env ${WEBHOOK_ENV.port}, default 8080)`, intFlag('--port', 0, 65_535))
+    .option('--host <host>', `interface to listen on, 0.0.0.0 for all (env ${WEBHOOK_ENV.host}, default 127.0.0.1)`)
+    .option('--path <path>', `path of the pushUrl (default ${DEFAULT_PUSH_PATH})`)
+    .option('--secret <secret>', `push secret expected as ?secret= in the pushUrl, at least ${MIN_SECRET_LENGTH} characters (env ${WEBHOOK_ENV.secret}; never printed)`)
+    .option('--db <path|url>', 'event store: SQLite file or postgres:// URL (env ZHICHI_DB, default ./zhichi-events.db)')
+    .option('--allow-ip <addr|cidr>', 'accept pushes only from this address or range; repeatable', collect)
+    .option('--max-body <bytes>', 'largest accepted body (default 1048576)', intFlag('--max-body', 1, 100 * 1024 * 1024))
+    .option('--trust-proxy <hops>', 'reverse proxies in front whose X-Forwarded-For is trusted (default 0)', intFlag('--trust-proxy', 0, 10))
+    .option('--forward <url>', 'POST every stored event to this URL; failures can be re-sent with `results replay`')
+    .option('--ack <text>', 'acknowledgement body (default {"code":200,"message":"success"})')
+    .action(async (_opts: ServeFlags, cmd: Command) => {
+      await serve(globals(cmd) as ServeFlags, io);
+    });
+}
