@@ -23,9 +23,11 @@ export const EXIT = {
   NETWORK: 4,
   /** Finished, but some rows or items were rejected (see the reject file). */
   PARTIAL: 5,
+  /** Stopped by SIGINT/SIGTERM before finishing (an import can be resumed by rerunning it). */
+  INTERRUPTED: 130,
 } as const;
 
-/** Error a command throws to end with a given exit code and one clear line. */
+/** Error a command throws to end with a given exit code and one clear line (an empty message prints nothing). */
 export class CliError extends Error {
   constructor(message: string, readonly exitCode: number = EXIT.USAGE) {
     super(message);

@@ -1,0 +1,215 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import type { Command } from 'commander';
+import { TASK_STATUS, enumName, type CreateTaskParams, type TaskInfo } from '../../contract/index.js';
+import { ZhichiValidationError } from '../../errors.js';
+import { collect, groupCommand, intFlag, timeFlag, withClient } from '../context.js';
+import { CliError, EXIT, type CliIO } from '../io.js';
+import { formatTime, keyValues, printJson, table } from '../output.js';
+
+/** Flag that sets each create-task field, named in validation errors. */
+const FIELD_FLAGS: Record<string, string> = {
+  taskName: '--name',
+  templateId: '--template',
+  robotNum: '--robots',
+  taskCronList: '--window',
+  taskRetryList: '--retry',
+  aniList: '--ani',
+  timeType: '--time-type',
+  startTime: '--start',
+  endTime: '--end',
+  pushFlag: '--push-url',
+  pushType: '--push-type',
+  pushUrl: '--push-url',
+};
+
+/** Reads a JSON object from a file named on the command line. */
+export function readJsonFile(io: CliIO, file: string, flag = '--file'): unknown {
+  const path = isAbsolute(file) ? file : join(io.cwd, file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CliError(`${flag} ${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? (err as Error).message})`}`, EXIT.USAGE);
+  }
+  try {
+    return JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (err) {
+    throw new CliError(`${flag} ${file}: not valid JSON (${(err as Error).message})`, EXIT.USAGE);
+  }
+}
+
+function parseWindow(v: string): { begin: string; end: string } {
+  const m = /^\s*(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})\s*$/.exec(v);
+  if (!m) throw new CliError(`--window must be HH:mm-HH:mm, e.g. 09:00-12:00 (got "${v}")`, EXIT.USAGE);
+  const norm = (s: string) => (s.length === 4 ? `0${s}` : s);
+  return { begin: norm(m[1]!), end: norm(m[2]!) };
+}
+
+function parseRetry(v: string): { retryNum: number; retryTime: number; retryCondition: number } {
+  const m = /^\s*(\d+)\s*:\s*(\d+)\s*:\s*(\d+)\s*$/.exec(v);
+  if (!m) throw new CliError(`--retry must be redials:minutes:condition, e.g. 1:60:3 (got "${v}")`, EXIT.USAGE);
+  return { retryNum: Number(m[1]), retryTime: Number(m[2]), retryCondition: Number(m[3]) };
+}
+
+/** Create-task options as commander hands them over. */
+interface CreateOpts {
+  file?: string;
+  name?: string;
+  template?: string;
+  robots?: number;
+  window?: string[];
+  retry?: string[];
+  ani?: string[];
+  timeType?: number;
+  start?: number;
+  end?: number;
+  pushUrl?: string;
+  pushType?: number;
+}
+
+/** Builds create-task params from `--file` and flags (flags win). */
+export function buildTaskParams(io: CliIO, o: CreateOpts): CreateTaskParams {
+  let base: Record<string, unknown> = {};
+  if (o.file !== undefined) {
+    const v = readJsonFile(io, o.file);
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new CliError(`--file ${o.file}: must hold a JSON object of task params`, EXIT.USAGE);
+    base = { ...(v as Record<string, unknown>) };
+  }
+  if (o.name !== undefined) base.taskName = o.name;
+  if (o.template !== undefined) base.templateId = o.template;
+  if (o.robots !== undefined) base.robotNum = o.robots;
+  if (o.window?.length) base.taskCronList = o.window.map(parseWindow);
+  if (o.retry?.length) base.taskRetryList = o.retry.map(parseRetry);
+  if (o.ani?.length) base.aniList = o.ani.flatMap((a) => a.split(',')).map((a) => a.trim()).filter(Boolean);
+  if (o.start !== undefined) base.startTime = o.start;
+  if (o.end !== undefined) base.endTime = o.end;
+  if (o.timeType !== undefined) base.timeType = o.timeType;
+  // Without an explicit type: a start/end window means 2, none means long-term (1).
+  else if (base.timeType === undefined) base.timeType = base.startTime !== undefined || base.endTime !== undefined ? 2 : 1;
+  if (o.pushUrl !== undefined) {
+    base.pushUrl = o.pushUrl;
+    base.pushFlag = 1;
+    base.pushType ??= 2; // the seed's value
+  }
+  if (o.pushType !== undefined) base.pushType = o.pushType;
+  return base as CreateTaskParams;
+}
+
+/** Task status name: the server's, or ours for its code. */
+export function statusName(t: TaskInfo): string | undefined {
+  return t.statusName ?? (typeof t.status === 'number' ? enumName(TASK_STATUS, t.status) : undefined);
+}
+
+/** `key value` lines of one task. */
+export function taskDetails(t: TaskInfo): Array<[string, unknown]> {
+  return [
+    ['taskId', t.taskId],
+    ['name', t.taskName],
+    ['status', statusName(t)],
+    ['template', t.templateId],
+    ['robots', t.robotNum],
+    ['windows', t.taskCronList?.map((w) => `${w.begin}-${w.end}`).join(', ')],
+    ['redials', t.taskRetryList?.map((r) => `${r.retryNum}× after ${r.retryTime} min if ${r.retryCondition}`).join(', ')],
+    ['caller ids', t.aniList?.join(', ')],
+    ['valid', t.timeType === 2 ? `${formatTime(t.startTime)} – ${formatTime(t.endTime)}` : 'long-term'],
+    ['push', t.pushFlag === 1 ? `type ${t.pushType ?? '-'} to ${redactUrl(t.pushUrl ?? '')}` : 'off'],
+    ['created', formatTime(t.createTime)],
+    ['contacts', t.contactCount],
+    ['finished', t.finishedCount],
+    ['answered', t.answeredCount],
+    ['calls', t.callCount],
+    ['active calls', t.activeCalls],
+  ];
+}
+
+/** Hides a push secret in a URL's query string. */
+function redactUrl(u: string): string {
+  return u.replace(/([?&]secret=)[^&]*/gi, '$1***');
+}
+
+/** `zhichi tasks create|get|list`. */
+export function register(program: Command, io: CliIO): void {
+  const tasks = groupCommand(program.command('tasks').description('create, show and list outbound tasks'));
+
+  tasks
+    .command('create')
+    .description('create a task from --file task.json and/or flags (flags win)')
+    .option('--file <task.json>', 'JSON object of create-task params (the seed\'s createTask shape)')
+    .option('--name <taskName>', 'task name')
+    .option('--template <templateId>', 'script template id (see zhichi templates)')
+    .option('--robots <n>', 'robots for this task', intFlag('--robots', 1))
+    .option('--window <HH:mm-HH:mm>', 'daily calling window, repeatable', collect)
+    .option('--retry <n:min:cond>', 'redial rule redials:minutes:condition, repeatable', collect)
+    .option('--ani <numbers>', 'caller numbers, comma-separated or repeated (see zhichi numbers)', collect)
+    .option('--time-type <1|2>', '1 long-term, 2 between --start and --end', intFlag('--time-type', 1, 2))
+    .option('--start <time>', 'start of validity: epoch ms, ISO time (Asia/Shanghai) or +30m', timeFlag('--start'))
+    .option('--end <time>', 'end of validity: epoch ms, ISO time or +1d', timeFlag('--end'))
+    .option('--push-url <url>', 'push dialing results to this URL (sets pushFlag 1)')
+    .option('--push-type <1|2>', '1 final result per contact, 2 every call (default 2)', intFlag('--push-type', 1, 2))
+    .action(async (opts: CreateOpts, cmd: Command) => {
+      const params = buildTaskParams(io, opts);
+      await withClient(cmd, io, async (client, flags) => {
+        let created;
+        try {
+          created = await client.tasks.create(params);
+        } catch (err) {
+          if (err instanceof ZhichiValidationError && opts.file === undefined && err.name === 'ZhichiValidationError') {
+            // Name the flag to fix next to each field.
+            const hint = err.issues.map((i) => {
+              const field = i.path.split(/[.[]/)[0] ?? '';
+              const flag = FIELD_FLAGS[field];
+              return `${i.path}${flag ? ` (${flag})` : ''} ${i.message}`;
+            });
+            throw new CliError(`invalid task params: ${hint.join('; ')}`, EXIT.USAGE);
+          }
+          throw err;
+        }
+        if (flags.json) printJson(io, created);
+        else io.stdout(`${created.taskId}\n`);
+      });
+    });
+
+  tasks
+    .command('get')
+    .description('show one task with its status and counters')
+    .argument('[taskId]', 'task id (or --task)')
+    .option('--task <taskId>', 'task id')
+    .action(async (taskArg: string | undefined, opts: { task?: string }, cmd: Command) => {
+      const taskId = opts.task ?? taskArg;
+      if (!taskId) throw new CliError('tasks get needs a task id: zhichi tasks get --task <taskId>', EXIT.USAGE);
+      await withClient(cmd, io, async (client, flags) => {
+        const t = await client.tasks.get(taskId);
+        if (flags.json) printJson(io, t);
+        else io.stdout(keyValues(taskDetails(t)));
+      });
+    });
+
+  tasks
+    .command('list')
+    .description('list tasks, newest pages first as the API returns them')
+    .option('--name <text>', 'only tasks whose name contains this text')
+    .option('--status <code>', `only tasks in this status (${Object.entries(TASK_STATUS).map(([k, v]) => `${v} ${k}`).join(', ')})`, intFlag('--status', 0))
+    .option('--limit <n>', 'at most this many tasks', intFlag('--limit', 1), 100)
+    .action(async (opts: { name?: string; status?: number; limit: number }, cmd: Command) => {
+      await withClient(cmd, io, async (client, flags) => {
+        const rows: TaskInfo[] = [];
+        const params: Record<string, unknown> = { pageSize: Math.min(100, opts.limit) };
+        if (opts.name !== undefined) params.taskName = opts.name;
+        if (opts.status !== undefined) params.status = opts.status;
+        for await (const t of client.tasks.list(params)) {
+          rows.push(t);
+          if (rows.length >= opts.limit) break;
+        }
+        if (flags.json) return printJson(io, rows);
+        if (rows.length === 0) return io.stdout('no tasks\n');
+        io.stdout(
+          table(
+            ['taskId', 'name', 'status', 'contacts', 'finished', 'answered', 'created'],
+            rows.map((t) => [t.taskId, t.taskName, statusName(t), t.contactCount, t.finishedCount, t.answeredCount, formatTime(t.createTime)]),
+          ),
+        );
+      });
+    });
+}

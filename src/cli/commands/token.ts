@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import { withClient } from '../context.js';
+import type { CliIO } from '../io.js';
+import { formatDuration, formatTime, keyValues, printJson } from '../output.js';
+
+/** `zhichi token`: the access token's status and expiry; the token itself only with `--show`. */
+export function register(program: Command, io: CliIO): void {
+  program
+    .command('token')
+    .description('show the access token status and expiry (the token itself only with --show)')
+    .option('--show', 'print the token itself (it is a credential: keep it out of logs)')
+    .option('--refresh', 'fetch a new token even if the cached one is still valid')
+    .action(async (opts: { show?: boolean; refresh?: boolean }, cmd: Command) => {
+      await withClient(cmd, io, async (client, flags) => {
+        const info = await client.tokenInfo({ refresh: Boolean(opts.refresh) });
+        const now = Date.now();
+        if ('fixed' in info) {
+          const out = { status: 'fixed', ...(opts.show ? { accessToken: info.accessToken } : {}) };
+          if (flags.json) printJson(io, out);
+          else io.stdout(keyValues([['status', 'fixed token (no expiry known)'], ...(opts.show ? [['token', info.accessToken] as [string, unknown]] : [])]));
+          return;
+        }
+        const remaining = info.expiresAt - now;
+        const status = remaining > 0 ? 'valid' : 'expired';
+        if (flags.json) {
+          printJson(io, {
+            status, tokenType: info.tokenType, createTime: info.createTime, expiresIn: info.expiresIn, expiresAt: info.expiresAt,
+            remainingMs: Math.max(0, remaining), companyId: client.companyId, baseUrl: client.baseUrl,
+            ...(opts.show ? { accessToken: info.accessToken } : {}),
+          });
+          return;
+        }
+        io.stdout(
+          keyValues([
+            ['status', status],
+            ['type', info.tokenType],
+            ['created', `${formatTime(info.createTime)} (Asia/Shanghai)`],
+            ['expires', `${formatTime(info.expiresAt)} (in ${formatDuration(Math.max(0, remaining))})`],
+            ['lifetime', `${info.expiresIn} s`],
+            ['company', client.companyId],
+            ['base URL', client.baseUrl],
+            ['token', opts.show ? info.accessToken : 'hidden (use --show)'],
+          ]),
+        );
+      });
+    });
+}

@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { parseEnv } from 'node:util';
+import { ZhichiClient } from '../client.js';
+import { registerSecret } from '../internal/redact.js';
+import { CliError, EXIT, type CliIO } from './io.js';
+
+/** Configuration flags every command accepts (global options of `zhichi`). */
+export interface GlobalFlags {
+  key?: string;
+  secret?: string;
+  companyId?: string;
+  baseUrl?: string;
+  redisUrl?: string;
+  db?: string;
+  envFile?: string;
+  json?: boolean;
+  debug?: boolean;
+}
+
+/** The env variables `zhichi` reads, flag that overrides each, and what it is for. */
+export const CONFIG_VARS = [
+  { env: 'ZHICHI_KEY', flag: '--key', what: 'apiKey (设置—接口设置 in the Sobot console)' },
+  { env: 'ZHICHI_SECRET', flag: '--secret', what: 'apiSecret (never printed)' },
+  { env: 'ZHICHI_COMPANY_ID', flag: '--company-id', what: 'company id' },
+  { env: 'ZHICHI_BASE_URL', flag: '--base-url', what: 'API base URL (default https://gw.soboten.com/api/6.0.0/)' },
+  { env: 'ZHICHI_REDIS_URL', flag: '--redis-url', what: 'Redis for a token cache shared by processes' },
+  { env: 'ZHICHI_DB', flag: '--db', what: 'push-event store: SQLite file or postgres:// URL' },
+] as const;
+
+/**
+ * Reads the `.env` file of `io.cwd` (or `--env-file`) with Node's own dotenv rules
+ * (`util.parseEnv`). A missing default `.env` is fine; a missing `--env-file` is an error.
+ */
+export function readDotEnv(io: CliIO, envFile?: string): Record<string, string> {
+  const path = envFile === undefined ? join(io.cwd, '.env') : isAbsolute(envFile) ? envFile : join(io.cwd, envFile);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if (envFile === undefined && (err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new CliError(`--env-file ${envFile ?? path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, EXIT.USAGE);
+  }
+  const parsed = parseEnv(text);
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(parsed)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+/** The environment a command sees: the process env over the `.env` file (flags come first, per command). */
+export function mergedEnv(io: CliIO, envFile?: string): Record<string, string | undefined> {
+  const file = readDotEnv(io, envFile);
+  const env: Record<string, string | undefined> = { ...file };
+  for (const [k, v] of Object.entries(io.env)) if (v !== undefined && v !== '') env[k] = v;
+  return env;
+}
+
+const nonEmpty = (v: string | undefined): string | undefined => (v === undefined || v.trim() === '' ? undefined : v);
+
+/** Resolved connection settings: flags, then env, then `.env` (merged into `io.env` by `run`). */
+export interface Connection {
+  apiKey: string | undefined;
+  apiSecret: string | undefined;
+  companyId: string | undefined;
+  baseUrl: string | undefined;
+  redisUrl: string | undefined;
+}
+
+/** Applies the precedence flags → env → `.env` to the connection settings. */
+export function resolveConnection(flags: GlobalFlags, env: Record<string, string | undefined>): Connection {
+  const c: Connection = {
+    apiKey: nonEmpty(flags.key) ?? nonEmpty(env.ZHICHI_KEY),
+    apiSecret: nonEmpty(flags.secret) ?? nonEmpty(env.ZHICHI_SECRET),
+    companyId: nonEmpty(flags.companyId) ?? nonEmpty(env.ZHICHI_COMPANY_ID),
+    baseUrl: nonEmpty(flags.baseUrl) ?? nonEmpty(env.ZHICHI_BASE_URL),
+    redisUrl: nonEmpty(flags.redisUrl) ?? nonEmpty(env.ZHICHI_REDIS_URL),
+  };
+  // From here on, no error text or log line can carry the secret.
+  registerSecret(c.apiSecret);
+  return c;
+}
+
+/**
+ * Builds a client from flags and env, failing with ONE line that names every missing setting and
+ * how to give it (the client's own validation then covers malformed values).
+ */
+export function buildClient(flags: GlobalFlags, io: CliIO, signal?: AbortSignal): ZhichiClient {
+  const c = resolveConnection(flags, io.env);
+  const missing: string[] = [];
+  if (!c.apiKey) missing.push('ZHICHI_KEY (or --key)');
+  if (!c.apiSecret) missing.push('ZHICHI_SECRET (or --secret)');
+  if (!c.companyId) missing.push('ZHICHI_COMPANY_ID (or --company-id)');
+  if (missing.length) {
+    throw new CliError(`missing configuration: ${missing.join(', ')}; set them in the environment or in a .env file in ${io.cwd}`, EXIT.USAGE);
+  }
+  return new ZhichiClient({
+    apiKey: c.apiKey,
+    apiSecret: c.apiSecret,
+    companyId: c.companyId,
+    baseUrl: c.baseUrl,
+    redisUrl: c.redisUrl,
+    // The client's own env fallbacks read the CLI's merged env, never the real process.env in tests.
+    env: io.env,
+    signal: signal ?? io.signal,
+  });
+}

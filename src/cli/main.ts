@@ -1,0 +1,125 @@
+import { Command, CommanderError } from 'commander';
+import pkg from '../../package.json' with { type: 'json' };
+import { register as registerCompany } from './commands/company.js';
+import { register as registerContacts } from './commands/contacts.js';
+import { register as registerDemo } from './commands/demo.js';
+import { register as registerEmulator } from './commands/emulator.js';
+import { register as registerTasks } from './commands/tasks.js';
+import { register as registerToken } from './commands/token.js';
+import { mergedEnv } from './config.js';
+import { debugDetails, describeFailure, oneLine } from './failure.js';
+import { EXIT, processIO, type CliIO } from './io.js';
+
+/** Builds the `zhichi` program for one run; every output goes through `io`. */
+export function buildProgram(io: CliIO, onCommanderError: (text: string) => void): Command {
+  const program = new Command('zhichi')
+    .description('Sobot (智齿) outbound-robot V5 from the terminal: tasks, contacts, results, the local emulator and a demo')
+    .version(pkg.version, '-V, --version')
+    .option('--json', 'machine-readable JSON on stdout')
+    .option('--debug', 'print the stack of an error (secrets stay redacted)')
+    .option('--key <apiKey>', 'apiKey (env ZHICHI_KEY)')
+    .option('--secret <apiSecret>', 'apiSecret (env ZHICHI_SECRET; prefer the env: flags show in the process list)')
+    .option('--company-id <id>', 'company id (env ZHICHI_COMPANY_ID)')
+    .option('--base-url <url>', 'API base URL (env ZHICHI_BASE_URL, default https://gw.soboten.com/api/6.0.0/)')
+    .option('--redis-url <url>', 'Redis URL for a token cache shared across processes (env ZHICHI_REDIS_URL)')
+    .option('--db <path|url>', 'push-event store: SQLite file or postgres:// URL (env ZHICHI_DB)')
+    .option('--env-file <path>', 'read settings from this file instead of ./.env')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout(s),
+      writeErr: (s) => io.stderr(s),
+      outputError: (s) => onCommanderError(s),
+    })
+    .showSuggestionAfterError(true)
+    .helpCommand(false);
+  // Subcommands created from here on inherit exitOverride and the output configuration.
+  registerToken(program, io);
+  registerCompany(program, io);
+  registerTasks(program, io);
+  registerContacts(program, io);
+  registerEmulator(program, io);
+  registerDemo(program, io);
+  program.addHelpText(
+    'after',
+    `\nConfiguration: flags, then the environment, then ./.env (ZHICHI_KEY, ZHICHI_SECRET, ZHICHI_COMPANY_ID,
+ZHICHI_BASE_URL, ZHICHI_REDIS_URL, ZHICHI_DB).
+Exit codes: 0 ok, 1 unexpected error, 2 usage/configuration/input file, 3 API error, 4 network,
+5 finished with rejected rows, 130 interrupted.`,
+  );
+  return program;
+}
+
+/** The value of `--env-file` in argv, read before commander runs (the env feeds option defaults). */
+function envFileArg(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') break;
+    if (a === '--env-file') return argv[i + 1];
+    if (a.startsWith('--env-file=')) return a.slice('--env-file='.length);
+  }
+  return undefined;
+}
+
+/**
+ * Runs `zhichi` with `argv` (without node and the script) and resolves to the exit code; never
+ * calls process.exit. Without `io` it uses the process's stdout/stderr/env and turns SIGINT/SIGTERM
+ * into an abort signal, so long commands stop cleanly (the emulator closes, an import saves its checkpoint).
+ */
+export async function run(argv: string[], io?: CliIO): Promise<number> {
+  if (io) return runWith(argv, io);
+  const signals = trapSignals();
+  try {
+    return await runWith(argv, processIO(signals.signal));
+  } finally {
+    signals.release();
+  }
+}
+
+async function runWith(argv: string[], baseIO: CliIO): Promise<number> {
+  const debug = argv.includes('--debug');
+  let commanderText = '';
+  try {
+    const io: CliIO = { ...baseIO, env: mergedEnv(baseIO, envFileArg(argv)) };
+    const program = buildProgram(io, (s) => {
+      commanderText += s;
+    });
+    if (argv.length === 0) {
+      io.stdout(program.helpInformation());
+      return EXIT.USAGE;
+    }
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.OK;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end with code 0 after printing on stdout.
+      if (err.exitCode === 0) return EXIT.OK;
+      const first = commanderText.split('\n').find((l) => l.trim() !== '') ?? err.message;
+      baseIO.stderr(`${oneLine(first.startsWith('error:') ? first : `error: ${first}`)}\n`);
+      return EXIT.USAGE;
+    }
+    const f = describeFailure(err);
+    if (f.line) baseIO.stderr(`error: ${f.line}\n`);
+    if (debug && f.line) baseIO.stderr(debugDetails(err));
+    return f.exitCode;
+  }
+}
+
+/** SIGINT/SIGTERM → abort; a second signal restores the default handler and re-raises it. */
+function trapSignals(): { signal: AbortSignal; release(): void } {
+  const ac = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (!ac.signal.aborted) {
+      ac.abort(Object.assign(new Error(`interrupted by ${sig}`), { name: 'AbortError' }));
+      return;
+    }
+    release();
+    process.kill(process.pid, sig);
+  };
+  const release = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return { signal: ac.signal, release };
+}

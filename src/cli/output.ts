@@ -1,0 +1,85 @@
+import type { CliIO } from './io.js';
+
+/** Display width of a string in a terminal: CJK and full-width characters take two columns. */
+export function displayWidth(s: string): number {
+  let w = 0;
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (c < 0x20 || (c >= 0x7f && c < 0xa0)) continue;
+    w +=
+      (c >= 0x1100 && c <= 0x115f) ||
+      (c >= 0x2e80 && c <= 0xa4cf && c !== 0x303f) ||
+      (c >= 0xac00 && c <= 0xd7a3) ||
+      (c >= 0xf900 && c <= 0xfaff) ||
+      (c >= 0xfe30 && c <= 0xfe4f) ||
+      (c >= 0xff00 && c <= 0xff60) ||
+      (c >= 0xffe0 && c <= 0xffe6) ||
+      (c >= 0x1f300 && c <= 0x1faff) ||
+      (c >= 0x20000 && c <= 0x3fffd)
+        ? 2
+        : 1;
+  }
+  return w;
+}
+
+function pad(s: string, width: number, right: boolean): string {
+  const fill = ' '.repeat(Math.max(0, width - displayWidth(s)));
+  return right ? fill + s : s + fill;
+}
+
+/** Text of a cell. */
+export function cell(v: unknown): string {
+  if (v === undefined || v === null) return '-';
+  if (typeof v === 'number') return Number.isInteger(v) ? formatInt(v) : String(v);
+  if (typeof v === 'string') return v.replace(/[\r\n\t]+/g, ' ');
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  return JSON.stringify(v);
+}
+
+/** A table with a header row; numeric columns are right-aligned. */
+export function table(headers: string[], rows: unknown[][]): string {
+  const cells = rows.map((r) => headers.map((_, i) => cell(r[i])));
+  const numeric = headers.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || r[i] === undefined || r[i] === null));
+  const widths = headers.map((h, i) => Math.max(displayWidth(h), ...cells.map((r) => displayWidth(r[i]!))));
+  const line = (r: string[]) => r.map((c, i) => pad(c, widths[i]!, numeric[i]!)).join('  ').trimEnd();
+  const out = [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)];
+  return out.join('\n') + '\n';
+}
+
+/** `key  value` lines, keys aligned. */
+export function keyValues(entries: Array<[string, unknown]>): string {
+  const w = Math.max(0, ...entries.map(([k]) => displayWidth(k)));
+  return entries.map(([k, v]) => `${pad(k, w, false)}  ${cell(v)}`.trimEnd()).join('\n') + '\n';
+}
+
+/** 1234567 → "1,234,567". */
+export function formatInt(n: number): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: 0 });
+}
+
+/** Epoch ms → `2026-01-05 09:30:00` in the given time zone (default Asia/Shanghai, the API's), or "-". */
+export function formatTime(ms: unknown, timeZone = 'Asia/Shanghai'): string {
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) return '-';
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
+  }).formatToParts(new Date(ms));
+  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
+  return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}:${get('second')}`;
+}
+
+/** Milliseconds → `1h 02m`, `3m 05s`, `12s`. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '-';
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h ${String(m % 60).padStart(2, '0')}m`;
+  return `${Math.floor(h / 24)}d ${String(h % 24).padStart(2, '0')}h`;
+}
+
+/** Writes a value as pretty JSON on stdout (the `--json` output of every command); absent fields become null. */
+export function printJson(io: CliIO, value: unknown): void {
+  io.stdout(JSON.stringify(value, (_k, v: unknown) => (v === undefined ? null : v), 2) + '\n');
+}
