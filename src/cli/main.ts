@@ -4,8 +4,10 @@ import { register as registerCompany } from './commands/company.js';
 import { register as registerContacts } from './commands/contacts.js';
 import { register as registerDemo } from './commands/demo.js';
 import { register as registerEmulator } from './commands/emulator.js';
+import { register as registerResults } from './commands/results.js';
 import { register as registerTasks } from './commands/tasks.js';
 import { register as registerToken } from './commands/token.js';
+import { register as registerWebhooks } from './commands/webhooks.js';
 import { mergedEnv } from './config.js';
 import { debugDetails, describeFailure, oneLine } from './failure.js';
 import { EXIT, processIO, type CliIO } from './io.js';
@@ -37,6 +39,8 @@ export function buildProgram(io: CliIO, onCommanderError: (text: string) => void
   registerCompany(program, io);
   registerTasks(program, io);
   registerContacts(program, io);
+  registerWebhooks(program, io);
+  registerResults(program, io);
   registerEmulator(program, io);
   registerDemo(program, io);
   program.addHelpText(
