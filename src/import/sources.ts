@@ -80,7 +80,12 @@ export async function openRows(file: string, options: SourceOptions = {}): Promi
   input.on('data', (c) => {
     bytes += c.length;
   });
-  const text = decode(input, options.encoding);
+  const decoded = decode(input, options.encoding);
+  const text = crlfToLf();
+  // pipe() does not forward errors: a read error must still reach the parser.
+  input.on('error', (e) => text.destroy(e));
+  decoded.on('error', (e) => text.destroy(e));
+  decoded.pipe(text);
   const base = { format, totalBytes, bytesRead: () => bytes, close: () => input.destroy() };
   if (format === 'jsonl') return { ...base, columns: undefined, rows: jsonlRows(text) };
   const delimiter = options.delimiter ?? (format === 'tsv' ? '\t' : ',');
@@ -110,6 +115,43 @@ function decode(input: Readable, encoding: string | undefined): Readable {
   });
   input.on('error', (e) => t.destroy(e));
   return input.pipe(t);
+}
+
+/**
+ * CRLF → LF. csv-parse counts a CRLF inside a quoted field as two lines, which would shift the line
+ * numbers of every later row; with LF only, its line count is the file's (a multi-line field keeps
+ * its text, with LF line breaks).
+ */
+function crlfToLf(): Transform {
+  let pendingCR = false;
+  return new Transform({
+    transform(chunk: Buffer | string, _e, cb) {
+      let b = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+      if (pendingCR) {
+        b = Buffer.concat([Buffer.from([0x0d]), b]);
+        pendingCR = false;
+      }
+      // A CR at the end may be the first half of a CRLF split across chunks.
+      if (b.length && b[b.length - 1] === 0x0d) {
+        pendingCR = true;
+        b = b.subarray(0, b.length - 1);
+      }
+      let i = b.indexOf('\r\n');
+      if (i === -1) return cb(null, b);
+      const parts: Buffer[] = [];
+      let from = 0;
+      while (i !== -1) {
+        parts.push(b.subarray(from, i));
+        from = i + 1; // drop the CR, keep the LF
+        i = b.indexOf('\r\n', from);
+      }
+      parts.push(b.subarray(from));
+      cb(null, Buffer.concat(parts));
+    },
+    flush(cb) {
+      cb(null, pendingCR ? Buffer.from([0x0d]) : undefined);
+    },
+  });
 }
 
 async function csvSource(
