@@ -16,12 +16,12 @@ export interface RequestLogEntry {
   method: string;
   path: string;
   endpoint: EndpointName | null;
-  /** HTTP status; 0 when the connection was reset on purpose. */
-  status: number;
-  /** Envelope code, null for non-envelope answers. */
+  /** HTTP status; 0 when the connection was reset on purpose; null while the request is in progress. */
+  status: number | null;
+  /** Envelope code; null for a reset or while in progress. */
   code: number | null;
-  /** Real milliseconds spent (including injected latency). */
-  ms: number;
+  /** Real milliseconds spent (including injected latency); null while in progress. */
+  ms: number | null;
   fault?: 'error' | 'reset' | 'latency';
 }
 
@@ -80,25 +80,33 @@ export class EmulatorServer {
     res.end(text);
   }
 
-  private log(method: string, url: string, endpoint: EndpointName | null, status: number, code: number | null, t0: number, fault?: RequestLogEntry['fault']): void {
-    const c = this.core;
-    if (code !== null) {
-      const k = String(code);
-      c.counters.byCode[k] = (c.counters.byCode[k] ?? 0) + 1;
-    }
+  /** Logs a request when it arrives (so counts are right even while an injected latency holds it); `done` fills the outcome. */
+  private log(method: string, url: string, endpoint: EndpointName | null): RequestLogEntry {
     const e: RequestLogEntry = {
       seq: this.requestLog.total,
-      time: c.clock.now(),
+      time: this.core.clock.now(),
       realTime: Date.now(),
       method,
       path: redactText(url),
       endpoint,
-      status,
-      code,
-      ms: Math.round((performance.now() - t0) * 100) / 100,
+      status: null,
+      code: null,
+      ms: null,
     };
-    if (fault) e.fault = fault;
     this.requestLog.add(e);
+    return e;
+  }
+
+  private done(e: RequestLogEntry, status: number, code: number | null, t0: number, fault?: RequestLogEntry['fault']): void {
+    if (code !== null) {
+      const k = String(code);
+      const byCode = this.core.counters.byCode;
+      byCode[k] = (byCode[k] ?? 0) + 1;
+    }
+    e.status = status;
+    e.code = code;
+    e.ms = Math.round((performance.now() - t0) * 100) / 100;
+    if (fault) e.fault = fault;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -142,15 +150,16 @@ export class EmulatorServer {
       const status = m === null ? 404 : 405;
       const body = { code: m === null ? BUSINESS_CODE.NOT_FOUND : status, message: m === null ? `no such endpoint: ${method} ${path}` : `method ${method} not allowed on ${path}`, content: null };
       this.send(res, status, body);
-      this.log(method, url, null, status, body.code, t0);
+      this.done(this.log(method, url, null), status, body.code, t0);
       return;
     }
     core.counters.byEndpoint[m.name] = (core.counters.byEndpoint[m.name] ?? 0) + 1;
+    const entry = this.log(method, url, m.name);
 
     const fault = core.faults.decide(m.name);
     if (fault.latencyMs > 0) await delay(fault.latencyMs);
     if (fault.action === 'reset') {
-      this.log(method, url, m.name, 0, null, t0, 'reset');
+      this.done(entry, 0, null, t0, 'reset');
       req.socket.destroy();
       return;
     }
@@ -158,7 +167,7 @@ export class EmulatorServer {
       const status = core.faults.errorStatus;
       const ra = core.faults.retryAfter;
       this.send(res, status, { code: status, message: 'injected fault', content: null }, ra !== undefined ? { 'retry-after': String(ra) } : undefined);
-      this.log(method, url, m.name, status, status, t0, 'error');
+      this.done(entry, status, status, t0, 'error');
       return;
     }
 
@@ -169,7 +178,7 @@ export class EmulatorServer {
       } catch {
         const rep: Reply = { status: 200, code: BUSINESS_CODE.PARAM_INVALID, message: 'invalid request: body must be JSON', content: null };
         this.send(res, rep.status, { code: rep.code, message: rep.message, content: rep.content });
-        this.log(method, url, m.name, rep.status, rep.code, t0, fault.latencyMs > 0 ? 'latency' : undefined);
+        this.done(entry, rep.status, rep.code, t0, fault.latencyMs > 0 ? 'latency' : undefined);
         return;
       }
     }
@@ -178,6 +187,6 @@ export class EmulatorServer {
     const auth = req.headers.authorization;
     const rep = handleApi(core, m.name, { params: m.params, query, body, authorization: Array.isArray(auth) ? auth[0] : auth });
     this.send(res, rep.status, { code: rep.code, message: rep.message, content: rep.content });
-    this.log(method, url, m.name, rep.status, rep.code, t0, fault.latencyMs > 0 ? 'latency' : undefined);
+    this.done(entry, rep.status, rep.code, t0, fault.latencyMs > 0 ? 'latency' : undefined);
   }
 }
