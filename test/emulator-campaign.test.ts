@@ -227,8 +227,13 @@ describe('emulator campaign: outcomes, redials, statuses', () => {
     expect((await api.contact(late.taskId, 'c499')).statusName).toBe('NOT_DIALED');
     const add = await api.addContacts(late.taskId, contacts(1, 'more'));
     expect(add).toMatchObject({ successCount: 0, failCount: 1, failList: [{ outId: 'more0', reason: 'task has expired' }] });
+    // A task created after its end is expired at once, and the clock still moves forward.
+    const past = await api.createTask(taskParams({ taskName: 'past', startTime: MONDAY_CST, endTime: MONDAY_CST + HOUR }));
+    expect((await api.task(past.taskId)).statusName).toBe('EXPIRED');
+    expect((await api.addContacts(past.taskId, contacts(2))).failCount).toBe(2);
     const search = await api.ok('GET', `${api.c('searchtasks')}?status=${TASK_STATUS.EXPIRED}`);
-    expect(search.list.map((t: any) => t.taskId)).toEqual([late.taskId]);
+    expect(search.list.map((t: any) => t.taskId)).toEqual([past.taskId, late.taskId]);
+    expect((emu.stats() as any).clock.simulatedUntil).toBe(emu.clock.now());
   });
 });
 

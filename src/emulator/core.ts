@@ -83,7 +83,7 @@ export class EmulatorCore {
     const now = this.dialer.now;
     if (now < task.startAt) return TASK_STATUS.NOT_STARTED;
     if (task.count > 0 && task.finished === task.count && task.active === 0) return TASK_STATUS.FINISHED;
-    if (task.expired) return task.active > 0 ? TASK_STATUS.RUNNING : TASK_STATUS.EXPIRED;
+    if (task.expired || now >= task.endAt) return task.active > 0 ? TASK_STATUS.RUNNING : TASK_STATUS.EXPIRED;
     return task.calendar.isOpen(now) ? TASK_STATUS.RUNNING : TASK_STATUS.WAITING;
   }
 

@@ -71,7 +71,8 @@ export class Dialer {
     if (target < this.now) return;
     for (;;) {
       this.dispatch(this.now);
-      const t = this.nextEventTime(this.now);
+      // A task created with its end already past reports an event before now: handle it now.
+      const t = Math.max(this.now, this.nextEventTime(this.now));
       if (t > target) break;
       this.now = t;
       const heap = this.heap;
