@@ -7,8 +7,9 @@ export {
   ZhichiBusinessError, ZhichiConnectionError, ZhichiTimeoutError, ZhichiAbortError, ZhichiTokenRateError,
   type ValidationIssue, type RequestInfo,
 } from './errors.js';
-export { MemoryTokenStore, type TokenStore, type StoredToken } from './auth/token-store.js';
-export { TokenManager, tokenKey } from './auth/token-manager.js';
+export { MemoryTokenStore, type TokenStore, type StoredToken, type MintWindow } from './auth/token-store.js';
+export { RedisTokenStore, TokenStoreUnavailableError, type RedisTokenStoreOptions } from './auth/redis-token-store.js';
+export { TokenManager, tokenKey, TOKEN_POLICY_DEFAULTS, type TokenPolicy } from './auth/token-manager.js';
 export type { Logger } from './internal/logger.js';
 export { ManualClock, systemClock, type Clock } from './internal/clock.js';
 export type { RetryOptions } from './transport/retry.js';
