@@ -393,6 +393,41 @@ describe('zhichi contacts import', () => {
     expect(r.out).toMatch(/added\s+3,000/);
   });
 
+  it('stops on SIGINT with exit 130 and resumes from the checkpoint on the next run', async () => {
+    const file = join(tmp.dir, 'interrupt.csv');
+    let body = 'outId,telephone\n';
+    for (let i = 0; i < 6000; i++) body += `s${i},1390000${String(i).padStart(4, '0')}\n`;
+    writeFileSync(file, body);
+    const sigTask = (await zhichi(['tasks', 'create', '--file', join(tmp.dir, 'import-task.json')], { env })).out.trim();
+    // Slow answers, one request at a time: the abort lands mid-import.
+    emu.setFaults({ latencyMs: 150, endpoints: ['addContacts'] });
+    try {
+      const ac = new AbortController();
+      const io = captureIO({ env, signal: ac.signal });
+      const adds = () => (emu.stats().requestsByEndpoint as Record<string, number>).addContacts ?? 0;
+      const before = adds();
+      const running = run(['contacts', 'import', '--task', sigTask, '--file', file, '--concurrency', '1', '--json'], io);
+      // Two requests answered, the third on its way: abort then.
+      while (adds() < before + 3) await new Promise((r) => setTimeout(r, 20));
+      ac.abort();
+      expect(await running).toBe(EXIT.INTERRUPTED);
+      expect(oneErrorLine({ err: io.err() })).toMatch(/import interrupted after [\d,]+ contacts sent; rerun the same command to resume/);
+      const first = JSON.parse(io.out()) as { interrupted: boolean };
+      expect(first.interrupted).toBe(true);
+    } finally {
+      emu.setFaults({});
+    }
+    const cp = JSON.parse(readFileSync(`${file}.checkpoint.json`, 'utf8')) as { rowsDone: number; complete: boolean };
+    expect(cp.complete).toBe(false);
+    expect(cp.rowsDone).toBeGreaterThan(0);
+    expect(cp.rowsDone).toBeLessThan(6000);
+    const resumed = await zhichi(['contacts', 'import', '--task', sigTask, '--file', file, '--json'], { env });
+    expect(resumed.code).toBe(0);
+    expect(JSON.parse(resumed.out)).toMatchObject({ resumedFrom: cp.rowsDone, skipped: cp.rowsDone, sent: 6000 - cp.rowsDone });
+    expect(resumed.err).toMatch(/resuming after line \d+/);
+    expect(await contactCount(sigTask)).toBe(6000);
+  });
+
   it('fails on a bad file with one line and exit 2', async () => {
     const missing = await zhichi(['contacts', 'import', '--task', taskId, '--file', 'missing.csv'], { env, cwd: tmp.dir });
     expect(missing.code).toBe(EXIT.USAGE);
