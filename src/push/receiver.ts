@@ -160,7 +160,7 @@ export class PushReceiver {
     this.store = store;
     this.#ownsStore = ownsStore;
     this.#committer = new GroupCommitter((events) => this.store.insert(events), {
-      maxInFlight: store.kind === 'postgres' ? 2 : 1,
+      maxInFlight: 2,
       ...options.groupCommit,
     });
     this.#dispatcher = new Dispatcher(store, this.#clock, this.#log, options.delivery);

@@ -124,10 +124,12 @@ export interface OpenStoreOptions {
   /** PostgreSQL pool size. @default 4 */
   poolSize?: number;
   /**
-   * SQLite `synchronous` pragma. `FULL` syncs the WAL on every commit (survives power loss); `NORMAL`
-   * survives a process crash only. @default 'FULL'
+   * SQLite durability of a commit. `fsync`: the WAL is flushed to disk (fdatasync) before a commit
+   * counts, so an acknowledged push survives power loss, as with `synchronous=FULL`, but the flush runs
+   * on libuv's thread pool instead of blocking the event loop. `process`: no flush, an acknowledged push
+   * survives a crash of the process but not of the machine (`synchronous=NORMAL`). @default 'fsync'
    */
-  sqliteSynchronous?: 'FULL' | 'NORMAL';
+  sqliteDurability?: 'fsync' | 'process';
 }
 
 /** Default SQLite file when neither a location nor `ZHICHI_DB` is given. */

@@ -1,0 +1,52 @@
+// One server of the push-ingest bench, in its own process: `bare` (node:http, reads the body, answers
+// 200, stores nothing) or the receiver on `sqlite` / `postgres`. Prints "LISTENING <url>" when ready and
+// "STATS <json>" on SIGTERM before exiting.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createPushReceiver, type PushReceiver } from '../../src/push/receiver.js';
+import { nodeHandler } from '../../src/push/adapters/node.js';
+
+const [mode = 'bare', location = '', secret = ''] = process.argv.slice(2);
+const ACK = JSON.stringify({ code: 200, message: 'success' });
+
+let receiver: PushReceiver | undefined;
+const server =
+  mode === 'bare'
+    ? createServer((req, res) => {
+        // Read the whole body like a real handler would, then answer: the baseline without storage.
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          Buffer.concat(chunks);
+          res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(ACK) });
+          res.end(ACK);
+        });
+      })
+    : createServer(
+        nodeHandler(
+          (receiver = await createPushReceiver({
+            secret,
+            store: location,
+            // Tuning knobs for experiments; the defaults are what users get.
+            ...(process.env['BENCH_INFLIGHT'] ? { groupCommit: { maxInFlight: Number(process.env['BENCH_INFLIGHT']) } } : {}),
+            ...(process.env['BENCH_DURABILITY'] ? { storeOptions: { sqliteDurability: process.env['BENCH_DURABILITY'] as 'fsync' | 'process' } } : {}),
+          })),
+        ),
+      );
+
+server.keepAliveTimeout = 60_000;
+server.listen(0, '127.0.0.1', () => {
+  process.stdout.write(`LISTENING http://127.0.0.1:${(server.address() as AddressInfo).port}\n`);
+});
+process.on('SIGTERM', async () => {
+  server.close();
+  server.closeAllConnections();
+  let stats: unknown = {};
+  if (receiver) {
+    await receiver.drain();
+    stats = { ...receiver.stats(), count: await receiver.store.count() };
+    await receiver.close();
+  }
+  process.stdout.write(`STATS ${JSON.stringify(stats)}\n`);
+  process.exit(0);
+});
