@@ -56,7 +56,7 @@ const CLOCK_TRUST_MS = 5 * 60_000;
 
 /** First and last pause between two looks at the store while another process mints, ms. */
 const POLL_MIN_MS = 5;
-const POLL_MAX_MS = 100;
+const POLL_MAX_MS = 50;
 
 /**
  * Builds the cache key of a token: namespaced by base URL, apiKey and companyId. The apiKey is
