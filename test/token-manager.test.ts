@@ -10,7 +10,7 @@ import { TokenManager, tokenKey, type TokenPolicy } from '../src/auth/token-mana
 import { MemoryTokenStore, type TokenStore } from '../src/auth/token-store.js';
 import type { TokenContent } from '../src/contract/token.js';
 import { startEmulator, type EmulatorHandle } from '../src/emulator/index.js';
-import { ZhichiClient, ZhichiFactory, ZhichiTimeoutError, ZhichiTokenRateError, ZhichiValidationError } from '../src/index.js';
+import { ZhichiBusinessError, ZhichiClient, ZhichiFactory, ZhichiTimeoutError, ZhichiTokenRateError, ZhichiValidationError } from '../src/index.js';
 import { ManualClock } from '../src/internal/clock.js';
 import { collectingLogger } from './helpers.js';
 import { PrivateRedis, TEST_REDIS_URL, freePort, haveRedisServer, redisForTests, redisAnswers } from './fixtures/token-fleet.js';
@@ -169,10 +169,26 @@ describe.skipIf(!run)('TokenManager over Redis', () => {
     await a.getToken({ refresh: true }); // a single revoke recovers at once
     const err = await b.getToken({ refresh: true }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ZhichiTokenRateError);
-    expect((err as Error).message).toMatch(/token mint refused: 2 access tokens were minted .* tokenPolicy\.minMintIntervalMs = 60000/);
+    expect((err as Error).message).toMatch(/token mint refused: 2 token requests were made .* tokenPolicy\.minMintIntervalMs = 60000/);
     expect((err as Error).message).toMatch(/Next mint allowed in \d+ ms/);
     await expect(a.getToken({ refresh: true })).rejects.toBeInstanceOf(ZhichiTokenRateError);
     expect(mint.calls).toBe(2);
+  });
+
+  it('refused token requests count too: bad credentials cannot hammer the token endpoint', async () => {
+    const key = freshKey();
+    let calls = 0;
+    const refuse = async (): Promise<TokenContent> => {
+      calls++;
+      throw new ZhichiBusinessError(10001, 'invalid apiKey or apiSecret', {}, { method: 'GET', path: 'tokens' });
+    };
+    const ms = [manager(redisStore(), key, refuse), manager(redisStore(), key, refuse)];
+    const errors = [];
+    for (let i = 0; i < 3; i++) for (const m of ms) errors.push(await m.getToken().catch((e: unknown) => e));
+    expect(calls).toBe(2);
+    expect(errors.slice(0, 2).every((e) => e instanceof ZhichiBusinessError)).toBe(true);
+    expect(errors.slice(2).every((e) => e instanceof ZhichiTokenRateError)).toBe(true);
+    expect((errors[2] as Error).message).toMatch(/The last token request of this process failed: business error 10001: invalid apiKey or apiSecret/);
   });
 
   it('Redis unreachable: tokens cached in the process, ONE warning, one mint', async () => {

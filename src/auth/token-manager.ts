@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { TokenContent } from '../contract/token.js';
-import { ZhichiTimeoutError, ZhichiTokenRateError, ZhichiValidationError, type ValidationIssue } from '../errors.js';
+import { ZhichiConnectionError, ZhichiTimeoutError, ZhichiTokenRateError, ZhichiValidationError, type ValidationIssue } from '../errors.js';
 import type { Logger } from '../internal/logger.js';
 import { registerSecret } from '../internal/redact.js';
 import { MemoryTokenStore, type StoredToken, type TokenStore } from './token-store.js';
@@ -123,6 +123,8 @@ export class TokenManager {
   private readonly fallback: MemoryTokenStore;
   private readonly policy: Required<{ [K in keyof TokenPolicy]: number }>;
   private degraded = false;
+  /** Why this process's last token request failed, for the rate error's message. */
+  private lastMintError: string | undefined;
   /** Number of tokens this manager minted (for diagnostics and tests). */
   mints = 0;
   /** Number of times the shared store failed and process-local caching took over. */
@@ -283,7 +285,19 @@ export class TokenManager {
         : undefined;
     renew?.unref();
     try {
-      const content = await this.o.mint();
+      let content: TokenContent;
+      try {
+        content = await this.o.mint();
+      } catch (err) {
+        // The server answered and refused (wrong credentials, rate limited, 5xx): that request
+        // counts against the window too, so a fleet with bad credentials cannot hammer the endpoint.
+        if (!(err instanceof ZhichiConnectionError)) {
+          this.lastMintError = (err as Error)?.message ?? String(err);
+          if (this.policy.minMintIntervalMs > 0) await store.recordMint?.(`${key}:mints`, this.policy.minMintIntervalMs).catch(() => {});
+        }
+        throw err;
+      }
+      this.lastMintError = undefined;
       registerSecret(content.accessToken);
       this.mints++;
       const t = toStoredToken(content, this.o.now());
@@ -312,10 +326,11 @@ export class TokenManager {
     const w = await store.mintWindow(`${this.o.key}:mints`);
     if (w.count < mintBurst) return;
     throw new ZhichiTokenRateError(
-      `token mint refused: ${w.count} access tokens were minted for this apiKey within ${windowMs} ms ` +
-        `(tokenPolicy.mintBurst = ${mintBurst} per tokenPolicy.minMintIntervalMs = ${windowMs}); something is invalidating ` +
-        `tokens faster than that (e.g. another deployment using the same apiKey with a different token store or key prefix, ` +
-        `or repeated getToken({ refresh: true })). Next mint allowed in ${Math.ceil(w.resetInMs)} ms.`,
+      `token mint refused: ${w.count} token requests were made for this apiKey within ${windowMs} ms ` +
+        `(tokenPolicy.mintBurst = ${mintBurst} per tokenPolicy.minMintIntervalMs = ${windowMs}); something is forcing ` +
+        `mints faster than that (e.g. another deployment using the same apiKey with a different token store or key prefix, ` +
+        `repeated getToken({ refresh: true }), or a token request that keeps failing). Next mint allowed in ${Math.ceil(w.resetInMs)} ms.` +
+        (this.lastMintError ? ` The last token request of this process failed: ${this.lastMintError}` : ''),
       { method: 'GET', path: 'tokens' },
     );
   }
