@@ -134,6 +134,17 @@ describe.skipIf(!run)('RedisTokenStore (real Redis)', () => {
     await dead.close();
   });
 
+  it('works with a caller-owned ioredis client that is still connecting, and leaves it open', async () => {
+    const own = new Redis(TEST_REDIS_URL, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    const s = new RedisTokenStore({ client: own });
+    const key = `${PREFIX}external`;
+    await s.set(key, token('tok-external'), 10_000);
+    expect((await s.get(key))?.accessToken).toBe('tok-external');
+    await s.close();
+    expect(own.status).toBe('ready');
+    own.disconnect();
+  });
+
   it('rejects bad options naming the field', () => {
     expect(() => new RedisTokenStore({})).toThrow(ZhichiValidationError);
     expect(() => new RedisTokenStore({ url: 'http://x' })).toThrow(/url must be a redis:\/\/ or rediss:\/\/ URL/);

@@ -158,10 +158,7 @@ export class RedisTokenStore implements TokenStore {
 
   private async connection(): Promise<ScriptedRedis> {
     if (this.closed) throw this.unavailable('store is closed');
-    if (this.external) {
-      if (this.external.status !== 'ready') throw this.unavailable(`client status is ${this.external.status}`);
-      return defineScripts(this.external);
-    }
+    if (this.external) return this.externalReady(this.external);
     if (this.client?.status === 'ready') return this.client;
     if (this.connecting) return this.connecting;
     // Fail fast for a while after a failure, so each call during an outage costs nothing.
@@ -170,6 +167,36 @@ export class RedisTokenStore implements TokenStore {
       this.connecting = undefined;
     });
     return this.connecting;
+  }
+
+  /** Waits (up to connectTimeoutMs) for a caller-owned client that is still connecting. */
+  private async externalReady(r: Redis): Promise<ScriptedRedis> {
+    if (r.status === 'ready') return defineScripts(r);
+    if (performance.now() - this.failedAt < this.reconnectAfterMs) throw this.unavailable(`client status is ${r.status}`);
+    // A lazyConnect client that nobody connected yet: connect it (its errors surface below).
+    if (r.status === 'wait') r.connect().catch(() => {});
+    if (r.status === 'end' || r.status === 'close') {
+      this.failedAt = performance.now();
+      throw this.unavailable(`client status is ${r.status}`);
+    }
+    const ok = await new Promise<boolean>((resolve) => {
+      const done = (v: boolean) => {
+        clearTimeout(timer);
+        r.off('ready', onReady);
+        r.off('end', onEnd);
+        resolve(v);
+      };
+      const onReady = () => done(true);
+      const onEnd = () => done(false);
+      const timer = setTimeout(() => done(false), this.connectTimeoutMs);
+      r.once('ready', onReady);
+      r.once('end', onEnd);
+    });
+    if (!ok) {
+      this.failedAt = performance.now();
+      throw this.unavailable(`client status is ${r.status} after ${this.connectTimeoutMs} ms`);
+    }
+    return defineScripts(r);
   }
 
   private async connect(): Promise<ScriptedRedis> {
