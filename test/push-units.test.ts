@@ -163,3 +163,21 @@ describe('reconcile with a paged-only source', () => {
     }
   });
 });
+
+describe('lazy drivers', () => {
+  it('importing the receiver loads neither better-sqlite3 nor pg; opening a store loads only its driver', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const script = `
+      import { createRequire } from 'node:module';
+      const loaded = () => Object.keys(createRequire(import.meta.url).cache).filter((k) => /node_modules\\/(better-sqlite3|pg)\\//.test(k)).map((k) => k.includes('better-sqlite3') ? 'sqlite' : 'pg');
+      const push = await import(${JSON.stringify(fileURLToPath(new URL('../src/push/index.ts', import.meta.url)))});
+      const before = [...new Set(loaded())];
+      const s = await push.openEventStore(':memory:');
+      await s.close();
+      console.log(JSON.stringify({ before, after: [...new Set(loaded())] }));
+    `;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({ before: [], after: ['sqlite'] });
+  });
+});

@@ -80,7 +80,16 @@ const HANGUP_NAMES: Record<string, number> = {
   OTHER_HANGUP: HANGUP_BY.SYSTEM,
 };
 
-const normKey = (k: string) => k.toLowerCase().replace(/[_\-\s]/g, '');
+// Senders reuse the same few key names in every push: remember their normal form (bounded).
+const NORM = new Map<string, string>();
+function normKey(k: string): string {
+  let n = NORM.get(k);
+  if (n === undefined) {
+    n = k.toLowerCase().replace(/[_\-\s]/g, '');
+    if (NORM.size < 4096) NORM.set(k, n);
+  }
+  return n;
+}
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

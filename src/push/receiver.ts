@@ -276,6 +276,8 @@ export class PushReceiver {
       ),
     );
     const fresh: ResultEvent[] = [];
+    // Consumer views are built only when someone consumes; without consumers events stay pending.
+    const wanted = this.#dispatcher.handlers.size > 0;
     results.forEach((r, idx) => {
       const p = i.events[idx]!;
       if (!r.inserted || r.id === null) {
@@ -284,6 +286,7 @@ export class PushReceiver {
       }
       this.#stats.stored++;
       if (!p.known) this.#stats.unknown++;
+      if (!wanted) return;
       const base = { id: r.id, key: p.key, source: i.source, receivedAt: now, fields: p.fields, body: p.body, raw: decodeRaw(p.raw, i.contentType) };
       fresh.push(p.known && p.record ? { ...base, known: true, record: p.record } : { ...base, known: false, record: null });
     });
