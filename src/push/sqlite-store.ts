@@ -67,11 +67,13 @@ export class SqliteEventStore implements EventStore {
       throw new Error(`cannot open SQLite file ${file}: ${(err as Error).message}`);
     }
     const memory = file === ':memory:' || file === '';
+    let wal = false;
     try {
-      if (!memory) db.pragma('journal_mode = WAL');
-      // NORMAL: SQLite itself does not sync the WAL at commit; with durability 'fsync' we flush it
-      // ourselves after each insert transaction, off the event loop (see #flushWal).
-      db.pragma('synchronous = NORMAL');
+      if (!memory) wal = db.pragma('journal_mode = WAL', { simple: true }) === 'wal';
+      // In WAL mode, NORMAL: SQLite itself does not sync the WAL at commit; with durability 'fsync' we
+      // flush it ourselves after each insert transaction, off the event loop (see #flushWal). A file
+      // system without WAL support keeps a rollback journal, where only FULL makes commits durable.
+      db.pragma(`synchronous = ${wal || options.sqliteDurability === 'process' ? 'NORMAL' : 'FULL'}`);
       // Another process (the CLI reading while `webhooks serve` writes) may hold the write lock briefly.
       db.pragma('busy_timeout = 5000');
       migrate(db);
@@ -79,7 +81,7 @@ export class SqliteEventStore implements EventStore {
       db.close();
       throw err;
     }
-    const flush = !memory && (options.sqliteDurability ?? 'fsync') === 'fsync';
+    const flush = wal && (options.sqliteDurability ?? 'fsync') === 'fsync';
     return new SqliteEventStore(db, file, flush ? `${file}-wal` : null);
   }
 
