@@ -74,7 +74,10 @@ export async function openRows(file: string, options: SourceOptions = {}): Promi
   }
   if (format === 'xlsx') return openXlsx(file, totalBytes, options);
   if (options.encoding !== undefined) checkEncoding(options.encoding);
-  const input = createReadStream(file, { highWaterMark: 256 * 1024 });
+  // Small reads: csv-parse turns a whole read into records at once, and records waiting in its
+  // buffer while requests are in flight outlive young-generation GCs; 16 KiB keeps that to a few
+  // hundred rows (and the process's peak RSS well lower) at no cost in throughput.
+  const input = createReadStream(file, { highWaterMark: 16 * 1024 });
   let bytes = 0;
   // Everything below attaches synchronously: the 'data' listener starts the flow at once.
   input.on('data', (c) => {
@@ -213,7 +216,7 @@ async function csvSource(
         continue;
       }
       const obj: Record<string, unknown> = {};
-      for (let i = 0; i < width; i++) obj[columns[i]!] = record[i];
+      for (let i = 0; i < width; i++) if (columns[i] !== '') obj[columns[i]!] = record[i];
       yield { line, record: obj };
     }
     while (skipped.length) yield skipped.shift()!;
