@@ -72,11 +72,25 @@ function envFileArg(argv: string[]): string | undefined {
 export async function run(argv: string[], io?: CliIO): Promise<number> {
   if (io) return runWith(argv, io);
   const signals = trapSignals();
+  ignoreClosedStdout();
   try {
     return await runWith(argv, processIO(signals.signal));
   } finally {
     signals.release();
   }
+}
+
+let stdoutGuarded = false;
+/**
+ * `zhichi tasks list | head -1`: a reader that goes away is not an error worth a stack trace. The
+ * EPIPE arrives asynchronously, possibly after `run` resolved, so the listener stays for the process.
+ */
+function ignoreClosedStdout(): void {
+  if (stdoutGuarded) return;
+  stdoutGuarded = true;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
 }
 
 async function runWith(argv: string[], baseIO: CliIO): Promise<number> {
