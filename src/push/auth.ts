@@ -1,11 +1,13 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, hash as cryptoHash, timingSafeEqual } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
 import { registerSecret } from '../internal/redact.js';
 
 /** Minimum length of a push secret: it is the only thing keeping strangers from writing results. */
 export const MIN_SECRET_LENGTH = 16;
 
-const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+// One-shot crypto.hash (Node >= 20.12) where available: half the cost of a Hash object per request.
+const oneShot = (cryptoHash as unknown as ((alg: string, data: string, enc: 'buffer') => Buffer) | undefined);
+const digest = (s: string): Buffer => (oneShot ? oneShot('sha256', s, 'buffer') : createHash('sha256').update(s, 'utf8').digest());
 
 /**
  * Checks the `secret` query parameter against one or more configured secrets (several allow rotation).

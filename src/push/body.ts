@@ -92,9 +92,19 @@ export interface MediaType {
   charset?: string;
 }
 
-/** Parses a `Content-Type` header value. */
+const parsedTypes = new Map<string, MediaType>();
+
+/** Parses a `Content-Type` header value (senders repeat the same few values: results are cached, bounded). */
 export function parseContentType(header: string | undefined): MediaType {
   if (!header) return { type: '' };
+  const hit = parsedTypes.get(header);
+  if (hit) return hit;
+  const parsed = parseMediaType(header);
+  if (parsedTypes.size < 256) parsedTypes.set(header, parsed);
+  return parsed;
+}
+
+function parseMediaType(header: string): MediaType {
   const [type = '', ...params] = header.split(';');
   const out: MediaType = { type: type.trim().toLowerCase() };
   for (const p of params) {

@@ -108,6 +108,21 @@ function header(h: HeaderSource, name: string): string | undefined {
   return Array.isArray(v) ? v.join(', ') : v;
 }
 
+/** Path and query string of a request target; a path-only target (the usual case) skips URL parsing. */
+function splitTarget(raw: string): { path: string; query: string } | null {
+  if (raw.startsWith('/') && !raw.startsWith('//')) {
+    const q = raw.indexOf('?');
+    return q < 0 ? { path: raw, query: '' } : { path: raw.slice(0, q), query: raw.slice(q + 1) };
+  }
+  // Absolute URL (Fetch adapters pass `request.url`).
+  try {
+    const u = new URL(raw);
+    return { path: u.pathname, query: u.search.slice(1) };
+  } catch {
+    return null;
+  }
+}
+
 function reject(status: number, message: string, extra: Record<string, string> = {}): PushResponse {
   return { status, headers: { 'content-type': JSON_TYPE, ...extra }, body: JSON.stringify({ code: status, message }) };
 }
@@ -206,18 +221,14 @@ export class PushReceiver {
   async #handle(req: PushRequest): Promise<PushResponse> {
     if (this.#closing) return reject(503, 'receiver is shutting down', { connection: 'close', 'retry-after': '5' });
     if (req.method.toUpperCase() !== 'POST') return reject(405, 'method not allowed: pushes are POST', { allow: 'POST' });
-    let url: URL;
-    try {
-      url = new URL(req.url, 'http://receiver.invalid');
-    } catch {
-      return reject(400, 'malformed request URL');
-    }
-    if (this.#path !== undefined && url.pathname !== this.#path) return reject(404, 'not found');
+    const target = splitTarget(req.url);
+    if (target === null) return reject(400, 'malformed request URL');
+    if (this.#path !== undefined && target.path !== this.#path) return reject(404, 'not found');
 
     // The allow-list is checked before the secret: a stranger learns nothing about the secret check.
     const peer = clientAddress(req.remoteAddress, header(req.headers, 'x-forwarded-for'), this.#trustProxyHops);
     if (this.#allow && !this.#allow.allows(peer)) return reject(403, 'address not allowed');
-    if (!this.#secret.check(url.searchParams.get('secret'))) return reject(401, 'missing or wrong secret');
+    if (!this.#secret.check(new URLSearchParams(target.query).get('secret'))) return reject(401, 'missing or wrong secret');
 
     const ctHeader = header(req.headers, 'content-type');
     const ct = parseContentType(ctHeader);
