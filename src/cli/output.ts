@@ -36,10 +36,15 @@ export function cell(v: unknown): string {
   return JSON.stringify(v);
 }
 
-/** A table with a header row; numeric columns are right-aligned. */
+// Formatted quantities (`1,234`, `12.5%`), not digit strings such as phone numbers or ids.
+const NUMERIC_TEXT = /^-?\d{1,3}(?:,\d{3})*(?:\.\d+)?%?$/;
+
+/** A table with a header row; numeric columns (numbers, or texts like `12.5%`) are right-aligned. */
 export function table(headers: string[], rows: unknown[][]): string {
   const cells = rows.map((r) => headers.map((_, i) => cell(r[i])));
-  const numeric = headers.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || r[i] === undefined || r[i] === null));
+  const numeric = headers.map(
+    (_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || r[i] === undefined || r[i] === null || (typeof r[i] === 'string' && NUMERIC_TEXT.test(r[i]))),
+  );
   const widths = headers.map((h, i) => Math.max(displayWidth(h), ...cells.map((r) => displayWidth(r[i]!))));
   const line = (r: string[]) => r.map((c, i) => pad(c, widths[i]!, numeric[i]!)).join('  ').trimEnd();
   const out = [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)];
