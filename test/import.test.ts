@@ -106,6 +106,30 @@ describe('importContacts: chunks, checkpoint, resume', () => {
     expect(server.requests).toBe(second.requests + first.requests + 0);
   });
 
+  it('bounds the finished-but-unfinalised chunks behind a stalled one, then finishes once it is answered', async () => {
+    const { file, valid } = writeCsv('stall.csv', 2000, 7); // many bad rows: finalising writes rejects
+    const server = new FakeServer();
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let maxBeforeRelease = 0;
+    let isReleased = false;
+    server.hook = async (n) => {
+      if (!isReleased) maxBeforeRelease = Math.max(maxBeforeRelease, n);
+      if (n === 1) await released;
+      // With 2 in flight the window is 32 chunks from the oldest unfinished one (the one being filled
+      // counts): the 31st request is the last one sent before the stall clears.
+      if (n === 31) setTimeout(() => {
+        isReleased = true;
+        release();
+      }, 50);
+    };
+    const s = await importContacts({ client: server, taskId: 't', file, chunkSize: 10, concurrency: 2, checkpointFile: false });
+    expect(maxBeforeRelease).toBe(31);
+    expect(server.stored.size).toBe(valid);
+    expect(s.requests).toBe(Math.ceil(valid / 10));
+    expect(rejectLines(`${file}.rejects.csv`)).toEqual([...rejectLines(`${file}.rejects.csv`)].sort((a, b) => a - b));
+  });
+
   it('retries transient failures of a chunk, including a lost answer, and adds each row once', async () => {
     const { file, valid } = writeCsv('retry.csv', 3000, 1000);
     const server = new FakeServer();

@@ -275,17 +275,22 @@ export async function importContacts(opts: ImportOptions): Promise<ImportSummary
         done.counts.serverRejected += ch.serverRejected;
       }
       if (checkpointPath && now() - lastCheckpointAt >= 1000) void saveCheckpoint(false).catch((e: unknown) => notice(`checkpoint not saved: ${(e as Error).message}`));
+      notify(); // the window may have room now
     };
-    let wake: (() => void) | undefined;
+    // The reader waits for a change (a request settled, chunks finalised, a failure, the abort).
+    let waiter: (() => void) | undefined;
+    const notify = (): void => {
+      const w = waiter;
+      waiter = undefined;
+      w?.();
+    };
     const complete = (ch: Chunk): void => {
       completed.set(ch.seq, ch);
       // Serialised: reject writes happen in file order even when chunks finish out of order.
       finalising = finalising.then(finalise).catch((e: unknown) => {
         failure ??= e;
+        notify();
       });
-      const w = wake;
-      wake = undefined;
-      w?.();
     };
 
     // --- sending ------------------------------------------------------------------------------
@@ -339,17 +344,13 @@ export async function importContacts(opts: ImportOptions): Promise<ImportSummary
       }
       while (!failure && !signal?.aborted && (inflight.size >= concurrency || seq - nextFinal > maxWindow)) {
         await new Promise<void>((r) => {
-          wake = r;
-          // Any settled request frees a slot too (a failed one never calls complete()).
-          if (inflight.size) void Promise.race(inflight).then(r);
+          waiter = r;
         });
       }
       if (failure || signal?.aborted) return;
       const p: Promise<void> = send(ch).finally(() => {
         inflight.delete(p);
-        const w = wake;
-        wake = undefined;
-        w?.();
+        notify();
       });
       inflight.add(p);
     };
@@ -376,6 +377,7 @@ export async function importContacts(opts: ImportOptions): Promise<ImportSummary
     let chunk = newChunk(seq++, resumeFrom);
     const onAbort = () => {
       interrupted = true;
+      notify();
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted) interrupted = true;
