@@ -322,7 +322,7 @@ export async function importContacts(opts: ImportOptions): Promise<ImportSummary
           }
           run.retries++;
           const delay = Math.min(10_000, retryDelayMs * 2 ** attempt);
-          if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+          if (delay > 0) await abortableDelay(delay, signal);
           if (signal?.aborted || failure) return;
         }
       }
@@ -470,4 +470,17 @@ export async function importContacts(opts: ImportOptions): Promise<ImportSummary
     source.close();
     if (rejects) await rejects.close(false).catch(() => undefined);
   }
+}
+
+/** Waits `ms`, or less when `signal` aborts (Ctrl-C must not wait out a retry backoff). */
+function abortableDelay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
