@@ -328,7 +328,7 @@ function printSummary(io: CliIO, s: DemoSummary): void {
       ['  events', `${s.database} (SQLite, table events)`],
       ['  contacts', join(s.dir, 'contacts.csv')],
       ['  rejects', s.import.rejectsFile ?? 'none'],
-      ['explore', `zhichi results list --db ${s.database} --task ${s.taskId}`],
+      ['explore', `npx zhichi results list --db ${s.database} --task ${s.taskId}`],
     ]),
   );
 }
