@@ -44,7 +44,7 @@ export class SqliteEventStore implements EventStore {
     );
     this.#insertMany = db.transaction((events: readonly NewEvent[]) =>
       events.map((e) => {
-        const info = this.#insert.run(...insertValues(e));
+        const info = this.#insert.run(insertValues(e));
         return info.changes === 1 ? { inserted: true, id: Number(info.lastInsertRowid) } : { inserted: false, id: null };
       }),
     );
