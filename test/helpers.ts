@@ -1,6 +1,7 @@
 // Shared helpers of the client tests: an emulator on an ephemeral port and a log collector.
 import { request } from 'undici';
 import type { CreateTaskParams, Logger } from '../src/index.js';
+import { SEED_TASK } from '../src/emulator/seed-data.js';
 
 /** Calls a control endpoint of the emulator. */
 export async function control<T = unknown>(baseUrl: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
@@ -34,20 +35,15 @@ export async function requestsTo(baseUrl: string, pathPart: string): Promise<Arr
 /** A fixed time for tests: 2026-11-25 01:00 UTC. */
 export const TEST_NOW = Date.UTC(2026, 10, 25, 1, 0, 0);
 
-/** The seed's create-task example (shared/seed), with times fixed. */
+/** The seed's create-task example (shared/seed) with times fixed around TEST_NOW and a push URL. */
 export function seedTask(over: Record<string, unknown> = {}): CreateTaskParams {
   return {
-    taskName: '测试任务添加情况2',
-    templateId: '0c565ba214064f82a7071b25030f78a7',
-    robotNum: 2,
-    taskCronList: [{ begin: '09:00', end: '20:00' }],
-    taskRetryList: [{ retryNum: 1, retryTime: 60, retryCondition: 3 }],
-    aniList: ['01052226451', '16512999105'],
-    timeType: 2,
+    ...SEED_TASK,
+    taskCronList: [...SEED_TASK.taskCronList],
+    taskRetryList: [...SEED_TASK.taskRetryList],
+    aniList: [...SEED_TASK.aniList],
     startTime: TEST_NOW + 300_000,
     endTime: TEST_NOW + 86_400_000,
-    pushFlag: 1,
-    pushType: 2,
     pushUrl: 'https://platform.douyuxingchen.com/api/zhichi/events',
     ...over,
   } as CreateTaskParams;

@@ -18,3 +18,19 @@ export const SEED_NUMBERS: readonly CallerNumber[] = [
   { number: '02131587766', numberType: 'landline', province: '上海', city: '上海', status: 1 },
   { number: '075586120033', numberType: 'landline', province: '广东', city: '深圳', status: 1 },
 ];
+
+/**
+ * The seed's createTask example (shared/seed README, `$params`) without its times and pushUrl,
+ * which each user (the demo, the tests) sets relative to its own clock and receiver.
+ */
+export const SEED_TASK = {
+  taskName: '测试任务添加情况2',
+  templateId: '0c565ba214064f82a7071b25030f78a7',
+  robotNum: 2,
+  taskCronList: [{ begin: '09:00', end: '20:00' }],
+  taskRetryList: [{ retryNum: 1, retryTime: 60, retryCondition: 3 }],
+  aniList: ['01052226451', '16512999105'],
+  timeType: 2,
+  pushFlag: 1,
+  pushType: 2,
+} as const;

@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { ZhichiClient } from '../../client.js';
 import { CALL_RESULT, TASK_STATUS, callResultName, type CreateTaskParams, type TaskInfo } from '../../contract/index.js';
 import { startEmulator, type EmulatorHandle } from '../../emulator/index.js';
+import { SEED_TASK } from '../../emulator/seed-data.js';
 import { importContacts, type ImportSummary } from '../../import/index.js';
 import { registerSecret } from '../../internal/redact.js';
 import { createPushReceiver, nodeHandler, type PushReceiver } from '../../push/index.js';
@@ -16,23 +17,6 @@ import { globals, intFlag, numberFlag } from '../context.js';
 import { CliError, EXIT, type CliIO } from '../io.js';
 import { formatDuration, formatInt, formatTime, keyValues, printJson, table } from '../output.js';
 import { importProgress } from '../progress.js';
-
-/**
- * The seed's createTask example (shared/seed README, `$params`), as the demo sends it: only
- * `robotNum` (see {@link DemoOptions.robots}), the validity window (relative to the emulator's
- * clock, as the seed's `time()+300` / `time()+86400`) and `pushUrl` (the local receiver) differ.
- */
-export const SEED_TASK = {
-  taskName: '测试任务添加情况2',
-  templateId: '0c565ba214064f82a7071b25030f78a7',
-  robotNum: 2,
-  taskCronList: [{ begin: '09:00', end: '20:00' }],
-  taskRetryList: [{ retryNum: 1, retryTime: 60, retryCondition: 3 }],
-  aniList: ['01052226451', '16512999105'],
-  timeType: 2,
-  pushFlag: 1,
-  pushType: 2,
-} as const;
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
