@@ -1,16 +1,18 @@
 import { defineConfig } from 'tsup';
 
 // Entry points: the core client (`zhichi-outbound`), the push receiver (`zhichi-outbound/receiver`),
-// the emulator (`zhichi-outbound/emulator`) and the CLI (bin/zhichi.mjs loads dist/cli.js).
+// the emulator (`zhichi-outbound/emulator`), the streaming contact import (`zhichi-outbound/import`)
+// and the CLI (bin/zhichi.mjs loads dist/cli.js).
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
     receiver: 'src/push/index.ts',
     emulator: 'src/emulator/index.ts',
+    import: 'src/import/index.ts',
     cli: 'src/cli/main.ts',
   },
   format: ['esm', 'cjs'],
-  dts: { entry: { index: 'src/index.ts', receiver: 'src/push/index.ts', emulator: 'src/emulator/index.ts' } },
+  dts: { entry: { index: 'src/index.ts', receiver: 'src/push/index.ts', emulator: 'src/emulator/index.ts', import: 'src/import/index.ts' } },
   sourcemap: true,
   clean: true,
   target: 'node20',

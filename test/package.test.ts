@@ -10,7 +10,7 @@ const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: roo
 
 beforeAll(() => {
   // CI builds before testing; a developer's `npm test` on a fresh tree builds here.
-  if (!existsSync(path.join(root, 'dist/index.cjs'))) {
+  if (!existsSync(path.join(root, 'dist/import.cjs'))) {
     execFileSync(process.execPath, [path.join(root, 'node_modules/tsup/dist/cli-default.js')], { cwd: root, stdio: 'ignore', timeout: 120_000 });
   }
 }, 180_000);
@@ -19,6 +19,7 @@ const entries: Array<[string, string[]]> = [
   ['zhichi-outbound', ['ZhichiClient', 'ZhichiFactory', 'ZhichiError', 'normalizePhone', 'MemoryTokenStore']],
   ['zhichi-outbound/receiver', ['createPushReceiver', 'nodeHandler', 'openEventStore', 'reconcile']],
   ['zhichi-outbound/emulator', ['startEmulator']],
+  ['zhichi-outbound/import', ['importContacts', 'openRows']],
 ];
 
 describe('package entry points', () => {
