@@ -184,54 +184,66 @@ function readField<K extends keyof ExtractedFields>(key: K, v: unknown): Extract
 }
 
 const FIELDS = Object.keys(ALIASES) as Array<keyof ExtractedFields>;
+// Normalised alias -> [field index, rank]; the rank is the alias's place in its list (0 = the contract's name).
+const ALIAS_INDEX = new Map<string, readonly [number, number]>();
+FIELDS.forEach((f, fi) => ALIASES[f].forEach((a, rank) => ALIAS_INDEX.set(a, [fi, rank])));
+const WRAPPER_SET = new Set(WRAPPERS);
 
 function collect(obj: Record<string, unknown>, out: ExtractedFields, depth: number): void {
-  const byKey = new Map<string, unknown>();
-  const nested: Record<string, unknown>[] = [];
-  for (const [k, v] of Object.entries(obj)) {
+  // One pass over the keys: each key is looked up once; candidates are kept per field with their rank.
+  let cands: Array<Array<readonly [number, unknown]> | undefined> | undefined;
+  let nested: Record<string, unknown>[] | undefined;
+  for (const k in obj) {
+    if (!Object.prototype.hasOwnProperty.call(obj, k)) continue;
+    const v = obj[k];
     const nk = normKey(k);
-    if (!byKey.has(nk)) byKey.set(nk, v);
-    if (depth < 2 && WRAPPERS.includes(nk)) {
-      if (isObject(v)) nested.push(v);
+    const hit = ALIAS_INDEX.get(nk);
+    if (hit !== undefined && out[FIELDS[hit[0]]!] === undefined && !isObject(v) && !Array.isArray(v)) {
+      cands ??= [];
+      (cands[hit[0]] ??= []).push([hit[1], v]);
+    }
+    if (depth < 2 && WRAPPER_SET.has(nk)) {
+      if (isObject(v)) (nested ??= []).push(v);
       else if (typeof v === 'string' && v.trimStart().startsWith('{')) {
         // Some senders double-encode the record as a JSON string inside the wrapper.
         try {
           const inner: unknown = JSON.parse(v);
-          if (isObject(inner)) nested.push(inner);
+          if (isObject(inner)) (nested ??= []).push(inner);
         } catch {
           /* not JSON after all: the raw body is stored anyway */
         }
       }
     }
   }
-  // Aliases are tried in their listed order, so the contract's own name wins over a look-alike.
-  for (const field of FIELDS) {
-    if (out[field] !== undefined) continue;
-    for (const alias of ALIASES[field]) {
-      if (!byKey.has(alias)) continue;
-      const v = byKey.get(alias);
-      if (isObject(v) || Array.isArray(v)) continue;
-      // A string outcome such as "ANSWERED" is a name: map it to the CALL_RESULT code when we know it.
-      if (field === 'callResult' && typeof v === 'string' && asInt(v) === undefined) {
-        const name = asId(v.trim().toUpperCase().slice(0, MAX_ID));
-        if (name === undefined) continue;
-        if (out.callResultName === undefined) out.callResultName = name;
-        const code = (CALL_RESULT as Record<string, number>)[name];
-        if (code !== undefined) {
-          out.callResult = code;
+  if (cands !== undefined) {
+    cands.forEach((list, fi) => {
+      if (list === undefined) return;
+      const field = FIELDS[fi]!;
+      // Aliases are tried in their listed order, so the contract's own name wins over a look-alike.
+      if (list.length > 1) list.sort((a, b) => a[0] - b[0]);
+      for (const [, v] of list) {
+        // A string outcome such as "ANSWERED" is a name: map it to the CALL_RESULT code when we know it.
+        if (field === 'callResult' && typeof v === 'string' && asInt(v) === undefined) {
+          const name = asId(v.trim().toUpperCase().slice(0, MAX_ID));
+          if (name === undefined) continue;
+          if (out.callResultName === undefined) out.callResultName = name;
+          const code = (CALL_RESULT as Record<string, number>)[name];
+          if (code !== undefined) {
+            out.callResult = code;
+            break;
+          }
+          continue;
+        }
+        const val = readField(field, v);
+        if (val !== undefined) {
+          (out as Record<string, unknown>)[field] = val;
           break;
         }
-        continue;
       }
-      const val = readField(field, v);
-      if (val !== undefined) {
-        (out as Record<string, unknown>)[field] = val;
-        break;
-      }
-    }
+    });
   }
   // Outer fields win over nested ones: wrappers are searched only for what is still missing.
-  for (const n of nested) collect(n, out, depth + 1);
+  if (nested !== undefined) for (const n of nested) collect(n, out, depth + 1);
 }
 
 /** Extracts the known fields from one JSON value, tolerating aliases, wrappers, strings for numbers and other time formats. */

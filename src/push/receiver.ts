@@ -175,7 +175,7 @@ export class PushReceiver {
     this.store = store;
     this.#ownsStore = ownsStore;
     this.#committer = new GroupCommitter((events) => this.store.insert(events), {
-      maxInFlight: 2,
+      maxInFlight: store.kind === 'postgres' ? 2 : 1,
       ...options.groupCommit,
     });
     this.#dispatcher = new Dispatcher(store, this.#clock, this.#log, options.delivery);
