@@ -9,6 +9,7 @@ export {
 } from './errors.js';
 export { MemoryTokenStore, type TokenStore, type StoredToken, type MintWindow } from './auth/token-store.js';
 export { RedisTokenStore, TokenStoreUnavailableError, type RedisTokenStoreOptions } from './auth/redis-token-store.js';
+export { FileTokenStore, defaultTokenCachePath, type FileTokenStoreOptions } from './auth/file-token-store.js';
 export { TokenManager, tokenKey, TOKEN_POLICY_DEFAULTS, type TokenPolicy } from './auth/token-manager.js';
 export type { Logger } from './internal/logger.js';
 export { ManualClock, systemClock, type Clock } from './internal/clock.js';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
+import { defaultTokenCachePath, FileTokenStore } from '../auth/file-token-store.js';
 import { ZhichiClient } from '../client.js';
 import { registerSecret } from '../internal/redact.js';
 import { CliError, EXIT, type CliIO } from './io.js';
@@ -13,6 +14,7 @@ export interface GlobalFlags {
   baseUrl?: string;
   redisUrl?: string;
   db?: string;
+  tokenCache?: string;
   envFile?: string;
   json?: boolean;
   debug?: boolean;
@@ -25,6 +27,7 @@ export const CONFIG_VARS = [
   { env: 'ZHICHI_COMPANY_ID', flag: '--company-id', what: 'company id' },
   { env: 'ZHICHI_BASE_URL', flag: '--base-url', what: 'API base URL (default https://gw.soboten.com/api/6.0.0/)' },
   { env: 'ZHICHI_REDIS_URL', flag: '--redis-url', what: 'Redis for a token cache shared by processes' },
+  { env: 'ZHICHI_TOKEN_CACHE', flag: '--token-cache', what: 'token cache file shared by zhichi runs, or off (default ~/.cache/zhichi/tokens.json)' },
   { env: 'ZHICHI_DB', flag: '--db', what: 'push-event store: SQLite file or postgres:// URL' },
 ] as const;
 
@@ -81,6 +84,24 @@ export function resolveConnection(flags: GlobalFlags, env: Record<string, string
 }
 
 /**
+ * The CLI's token cache file: `--token-cache`, else `ZHICHI_TOKEN_CACHE`, else the default under
+ * `$XDG_CACHE_HOME` or `$HOME/.cache`; undefined for `off` or when the env names no home (tokens
+ * then live in the process, as without a cache). A relative path is relative to the working directory.
+ */
+export function tokenCachePath(flags: GlobalFlags, io: CliIO): string | undefined {
+  const v = nonEmpty(flags.tokenCache) ?? nonEmpty(io.env.ZHICHI_TOKEN_CACHE);
+  if (v === undefined) return defaultTokenCachePath(io.env);
+  if (v.trim().toLowerCase() === 'off') return undefined;
+  return resolve(io.cwd, v);
+}
+
+/** Where the CLI caches tokens, for `zhichi token`: `redis`, the cache file's path, or `memory`. */
+export function tokenCacheLabel(flags: GlobalFlags, io: CliIO): string {
+  if (resolveConnection(flags, io.env).redisUrl !== undefined) return 'redis';
+  return tokenCachePath(flags, io) ?? 'memory';
+}
+
+/**
  * Builds a client from flags and env, failing with ONE line that names every missing setting and
  * how to give it (the client's own validation then covers malformed values).
  */
@@ -93,12 +114,15 @@ export function buildClient(flags: GlobalFlags, io: CliIO, signal?: AbortSignal)
   if (missing.length) {
     throw new CliError(`missing configuration: ${missing.join(', ')}; set them in the environment or in a .env file in ${io.cwd}`, EXIT.USAGE);
   }
+  const cache = c.redisUrl === undefined ? tokenCachePath(flags, io) : undefined;
   return new ZhichiClient({
     apiKey: c.apiKey,
     apiSecret: c.apiSecret,
     companyId: c.companyId,
     baseUrl: c.baseUrl,
     redisUrl: c.redisUrl,
+    // Each run is a new process: without a file the token would be minted on every command.
+    ...(cache !== undefined ? { tokenStore: new FileTokenStore({ path: cache, logger: { warn: (m) => io.stderr(`warning: ${m}\n`), error: (m) => io.stderr(`error: ${m}\n`) } }) } : {}),
     // The client's own env fallbacks read the CLI's merged env, never the real process.env in tests.
     env: io.env,
     signal: signal ?? io.signal,

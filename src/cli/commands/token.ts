@@ -1,10 +1,13 @@
 import type { Command } from 'commander';
+import { tokenCacheLabel } from '../config.js';
 import { withClient } from '../context.js';
 import type { CliIO } from '../io.js';
 import { formatDuration, formatTime, keyValues, printJson } from '../output.js';
 
 /** `zhichi token`: the access token's status and expiry; the token itself only with `--show`. */
 export function register(program: Command, io: CliIO): void {
+  // A global option (every API command caches its token), declared beside the token command it concerns.
+  program.option('--token-cache <path|off>', 'file caching the access token across runs, or off (env ZHICHI_TOKEN_CACHE, default ~/.cache/zhichi/tokens.json)');
   program
     .command('token')
     .description('show the access token status and expiry (the token itself only with --show)')
@@ -25,7 +28,7 @@ export function register(program: Command, io: CliIO): void {
         if (flags.json) {
           printJson(io, {
             status, tokenType: info.tokenType, createTime: info.createTime, expiresIn: info.expiresIn, expiresAt: info.expiresAt,
-            remainingMs: Math.max(0, remaining), companyId: client.companyId, baseUrl: client.baseUrl,
+            remainingMs: Math.max(0, remaining), companyId: client.companyId, baseUrl: client.baseUrl, tokenCache: tokenCacheLabel(flags, io),
             ...(opts.show ? { accessToken: info.accessToken } : {}),
           });
           return;
@@ -39,6 +42,7 @@ export function register(program: Command, io: CliIO): void {
             ['lifetime', `${info.expiresIn} s`],
             ['company', client.companyId],
             ['base URL', client.baseUrl],
+            ['cache', tokenCacheLabel(flags, io)],
             ['token', opts.show ? info.accessToken : 'hidden (use --show)'],
           ]),
         );
