@@ -16,7 +16,7 @@ beforeAll(() => {
 }, 180_000);
 
 const entries: Array<[string, string[]]> = [
-  ['zhichi-outbound', ['ZhichiClient', 'ZhichiFactory', 'ZhichiError', 'normalizePhone', 'MemoryTokenStore']],
+  ['zhichi-outbound', ['ZhichiClient', 'ZhichiFactory', 'ZhichiError', 'normalizePhone', 'MemoryTokenStore', 'RedisTokenStore', 'FileTokenStore']],
   ['zhichi-outbound/receiver', ['createPushReceiver', 'nodeHandler', 'openEventStore', 'reconcile']],
   ['zhichi-outbound/emulator', ['startEmulator']],
   ['zhichi-outbound/import', ['importContacts', 'openRows']],

@@ -24,6 +24,7 @@ export function buildProgram(io: CliIO, onCommanderError: (text: string) => void
     .option('--company-id <id>', 'company id (env ZHICHI_COMPANY_ID)')
     .option('--base-url <url>', 'API base URL (env ZHICHI_BASE_URL, default https://gw.soboten.com/api/6.0.0/)')
     .option('--redis-url <url>', 'Redis URL for a token cache shared across processes (env ZHICHI_REDIS_URL)')
+    .option('--token-cache <path|off>', 'file caching the access token across runs when no Redis is set, or off (env ZHICHI_TOKEN_CACHE, default ~/.cache/zhichi/tokens.json)')
     .option('--db <path|url>', 'push-event store: SQLite file or postgres:// URL (env ZHICHI_DB)')
     .option('--env-file <path>', 'read settings from this file instead of ./.env')
     .exitOverride()
@@ -46,7 +47,7 @@ export function buildProgram(io: CliIO, onCommanderError: (text: string) => void
   program.addHelpText(
     'after',
     `\nConfiguration: flags, then the environment, then ./.env (ZHICHI_KEY, ZHICHI_SECRET, ZHICHI_COMPANY_ID,
-ZHICHI_BASE_URL, ZHICHI_REDIS_URL, ZHICHI_DB).
+ZHICHI_BASE_URL, ZHICHI_REDIS_URL, ZHICHI_TOKEN_CACHE, ZHICHI_DB).
 Exit codes: 0 ok, 1 unexpected error, 2 usage/configuration/input file, 3 API error, 4 network,
 5 finished with rejected rows, 130 interrupted.`,
   );

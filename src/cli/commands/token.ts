@@ -6,8 +6,6 @@ import { formatDuration, formatTime, keyValues, printJson } from '../output.js';
 
 /** `zhichi token`: the access token's status and expiry; the token itself only with `--show`. */
 export function register(program: Command, io: CliIO): void {
-  // A global option (every API command caches its token), declared beside the token command it concerns.
-  program.option('--token-cache <path|off>', 'file caching the access token across runs, or off (env ZHICHI_TOKEN_CACHE, default ~/.cache/zhichi/tokens.json)');
   program
     .command('token')
     .description('show the access token status and expiry (the token itself only with --show)')
