@@ -245,3 +245,14 @@ describe('zhichi results', () => {
 });
 
 
+
+describe('zhichi results on a missing store', () => {
+  it('refuses to read a store file that does not exist instead of creating an empty one', async () => {
+    const { dir } = tmp();
+    const { existsSync } = await import('node:fs');
+    const io = captureIO({ cwd: dir });
+    expect(await cli(['results', 'list', '--db', 'typo.db'], io)).toBe(EXIT.USAGE);
+    expect(io.err()).toMatch(/no event store at .*typo\.db/);
+    expect(existsSync(join(dir, 'typo.db'))).toBe(false);
+  });
+});

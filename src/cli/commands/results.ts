@@ -1,4 +1,4 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { Command } from 'commander';
 import { systemClock } from '../../internal/clock.js';
@@ -7,7 +7,7 @@ import { Dispatcher, replayStored } from '../../push/dispatcher.js';
 import { decodeRaw } from '../../push/events.js';
 import { forwardTo } from '../../push/forward.js';
 import { reconcile } from '../../push/reconcile.js';
-import { openEventStore, type DeliveryStatus, type EventQuery, type EventStore, type StoredEvent } from '../../push/store.js';
+import { isPostgresLocation, openEventStore, type DeliveryStatus, type EventQuery, type EventStore, type StoredEvent } from '../../push/store.js';
 import { globals, groupCommand, intFlag, timeFlag, withClient } from '../context.js';
 import { CliError, EXIT, type CliIO } from '../io.js';
 import { formatTime, keyValues, printJson, table } from '../output.js';
@@ -33,10 +33,15 @@ export function sinceFlag(now: () => number = Date.now) {
   };
 }
 
-async function withStore<T>(flags: CommonFlags, io: CliIO, fn: (store: EventStore) => Promise<T>): Promise<T> {
+async function withStore<T>(flags: CommonFlags, io: CliIO, fn: (store: EventStore) => Promise<T>, opts: { mustExist?: boolean } = {}): Promise<T> {
+  const location = storeLocation(flags.db, io);
+  // Reading a store that is not there is a typo, not an empty result: do not create a new file for it.
+  if (opts.mustExist && !isPostgresLocation(location) && location !== ':memory:' && !existsSync(location)) {
+    throw new CliError(`no event store at ${location} (set --db or ZHICHI_DB; webhooks serve creates it)`, EXIT.USAGE);
+  }
   let store: EventStore;
   try {
-    store = await openEventStore(storeLocation(flags.db, io));
+    store = await openEventStore(location);
   } catch (err) {
     throw new CliError((err as Error).message, EXIT.USAGE);
   }
@@ -172,7 +177,7 @@ export function register(program: Command, io: CliIO): void {
           ),
         );
         if (total > events.length) io.stdout(`showing ${events.length} of ${total} (use --limit, or results export)\n`);
-      });
+      }, { mustExist: true });
     });
 
   group
@@ -208,7 +213,7 @@ export function register(program: Command, io: CliIO): void {
           await out.close();
         }
         if (out.name !== 'stdout') io.stderr(`exported ${n} events to ${out.name}\n`);
-      });
+      }, { mustExist: true });
     });
 
   group
@@ -235,7 +240,7 @@ export function register(program: Command, io: CliIO): void {
           ...(f.status !== undefined ? { statuses: f.status } : {}),
           ...(f.limit !== undefined ? { limit: f.limit } : {}),
         });
-      });
+      }, { mustExist: true });
       if (f.json) printJson(io, counts);
       else io.stdout(keyValues([['delivered', counts.delivered], ['failed', counts.failed]]));
       if (counts.failed > 0) throw new CliError(`${counts.failed} events could not be delivered; they stay failed for the next replay`, EXIT.PARTIAL);
