@@ -26,6 +26,8 @@ const SERVER = fileURLToPath(new URL('./server.ts', import.meta.url));
 
 interface Row {
   name: string;
+  /** Server process CPU (user + system, all threads) per request, µs. */
+  cpuUs?: number;
   rps: number;
   p50: number;
   p99: number;
@@ -95,6 +97,8 @@ interface Server {
   child?: ChildProcess;
   url?: string;
   rounds: autocannon.Result[];
+  /** Requests answered in all loads, warm-up included (the CPU figure covers them all). */
+  served: number;
   stats?: Record<string, unknown>;
 }
 
@@ -106,16 +110,23 @@ const median = (xs: number[]) => {
 const dir = mkdtempSync(join(tmpdir(), 'zhichi-bench-'));
 const pgSchema = `zhichi_bench_${randomBytes(4).toString('hex')}`;
 const servers: Server[] = [];
-if (ONLY.includes('bare')) servers.push({ name: 'bare node:http (no storage)', mode: 'bare', location: '', rounds: [] });
-if (ONLY.includes('sqlite')) servers.push({ name: 'receiver + SQLite (WAL, fdatasync per commit)', mode: 'sqlite', location: join(dir, 'bench.db'), rounds: [] });
-if (ONLY.includes('postgres')) servers.push({ name: 'receiver + PostgreSQL', mode: 'postgres', location: `${PG_URL}?schema=${pgSchema}`, rounds: [] });
+if (ONLY.includes('bare')) servers.push({ name: 'bare node:http (no storage)', mode: 'bare', location: '', rounds: [], served: 0 });
+if (ONLY.includes('sqlite')) servers.push({ name: 'receiver + SQLite (WAL, fdatasync per commit)', mode: 'sqlite', location: join(dir, 'bench.db'), rounds: [], served: 0 });
+if (ONLY.includes('postgres')) servers.push({ name: 'receiver + PostgreSQL', mode: 'postgres', location: `${PG_URL}?schema=${pgSchema}`, rounds: [], served: 0 });
 const rows: Row[] = [];
 try {
   for (const s of servers) Object.assign(s, await start(s.mode, s.location));
-  for (const s of servers) await load(s.url!, 2); // warm-up: JIT, connections, page cache
+  for (const s of servers) {
+    const w = await load(s.url!, 2); // warm-up: JIT, connections, page cache
+    s.served += w['2xx'] + w.non2xx;
+  }
   // Rounds alternate between the servers, so load from other jobs on this shared machine hits all alike.
   for (let round = 0; round < ROUNDS; round++) {
-    for (const s of servers) s.rounds.push(await load(s.url!, DURATION));
+    for (const s of servers) {
+      const r = await load(s.url!, DURATION);
+      s.served += r['2xx'] + r.non2xx;
+      s.rounds.push(r);
+    }
   }
   for (const s of servers) s.stats = await stop(s.child!);
   for (const s of servers) {
@@ -129,6 +140,9 @@ try {
       errors: s.rounds.reduce((a, r) => a + r.non2xx + r.errors + r.timeouts, 0),
     };
     const st = s.stats ?? {};
+    if (typeof st['cpuUserMs'] === 'number' && typeof st['cpuSystemMs'] === 'number' && s.served > 0) {
+      row.cpuUs = ((st['cpuUserMs'] + st['cpuSystemMs']) * 1000) / s.served;
+    }
     if (typeof st['count'] === 'number') row.stored = st['count'];
     if (typeof st['commits'] === 'number') row.commits = st['commits'];
     rows.push(row);
@@ -147,12 +161,12 @@ try {
 const bare = rows.find((r) => r.name.startsWith('bare'));
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 console.log(`\npush-ingest: ${CONNECTIONS} connections, ${ROUNDS} rounds × ${DURATION} s per server (medians), ${cpus().length} cores, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`);
-console.log('| server | events/s | p50 ms | p99 ms | 2xx | errors | stored (incl. warm-up) | avg batch | ratio vs bare |');
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log('| server | events/s | p50 ms | p99 ms | server CPU µs/event | 2xx | errors | stored (incl. warm-up) | avg batch | ratio vs bare |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   const ratio = bare && r !== bare ? (r.rps / bare.rps).toFixed(2) : '-';
   const batch = r.commits ? (r.stored! / r.commits).toFixed(1) : '-';
-  console.log(`| ${r.name} | ${fmt(r.rps)} | ${r.p50} | ${r.p99} | ${fmt(r.ok)} | ${r.errors} | ${r.stored !== undefined ? fmt(r.stored) : '-'} | ${batch} | ${ratio} |`);
+  console.log(`| ${r.name} | ${fmt(r.rps)} | ${r.p50} | ${r.p99} | ${r.cpuUs !== undefined ? r.cpuUs.toFixed(1) : '-'} | ${fmt(r.ok)} | ${r.errors} | ${r.stored !== undefined ? fmt(r.stored) : '-'} | ${batch} | ${ratio} |`);
 }
 const sqlite = rows.find((r) => r.name.includes('SQLite'));
 if (sqlite && bare) {

@@ -41,10 +41,11 @@ server.listen(0, '127.0.0.1', () => {
 process.on('SIGTERM', async () => {
   server.close();
   server.closeAllConnections();
-  let stats: unknown = {};
+  const cpu = process.cpuUsage();
+  let stats: Record<string, unknown> = { cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000 };
   if (receiver) {
     await receiver.drain();
-    stats = { ...receiver.stats(), count: await receiver.store.count() };
+    stats = { ...stats, ...receiver.stats(), count: await receiver.store.count() };
     await receiver.close();
   }
   process.stdout.write(`STATS ${JSON.stringify(stats)}\n`);
