@@ -12,7 +12,8 @@ export {
 export { reconcile, type ReconcileSource, type ReconcileOptions, type ReconcileReport, type AttemptMismatch, type ResultsQuery } from './reconcile.js';
 export { DEFAULT_MAX_BODY_BYTES, type BodyInput, type BodyReader, type BodyReadResult } from './body.js';
 export { MIN_SECRET_LENGTH } from './auth.js';
-export { Dispatcher, replayStored, type DeliveryOptions, type DeliveryCounts, type ReplayOptions } from './dispatcher.js';
+export { type DeliveryOptions, type DeliveryCounts, type ReplayOptions } from './dispatcher.js';
+export { forwardTo, type ForwardOptions } from './forward.js';
 export { type GroupCommitOptions } from './group-commit.js';
 export { nodeHandler } from './adapters/node.js';
 export { expressMiddleware } from './adapters/express.js';
