@@ -1,4 +1,4 @@
-// Public surface of the push receiver (re-exported by name from src/index.ts).
+// Public surface of the push receiver: the `zhichi-outbound/receiver` entry point (named exports only).
 export {
   PushReceiver, createPushReceiver,
   type PushReceiverOptions, type PushRequest, type PushResponse, type AckOptions, type ReceiverStats, type HeaderSource,
@@ -8,6 +8,7 @@ export { type ExtractedFields, extractFields, eventKey, parseTime } from './extr
 export {
   openEventStore, resolveStoreLocation, isPostgresLocation, DEFAULT_DB_FILE,
   type EventStore, type StoredEvent, type NewEvent, type EventQuery, type EventSource, type DeliveryStatus, type OpenStoreOptions,
+  type InsertResult, type DeliveryUpdate, type EventIdentity,
 } from './store.js';
 export { reconcile, type ReconcileSource, type ReconcileOptions, type ReconcileReport, type AttemptMismatch, type ResultsQuery } from './reconcile.js';
 export { DEFAULT_MAX_BODY_BYTES, type BodyInput, type BodyReader, type BodyReadResult } from './body.js';
