@@ -29,6 +29,9 @@ export const CONFIG_VARS = [
   { env: 'ZHICHI_REDIS_URL', flag: '--redis-url', what: 'Redis for a token cache shared by processes' },
   { env: 'ZHICHI_TOKEN_CACHE', flag: '--token-cache', what: 'token cache file shared by zhichi runs, or off (default ~/.cache/zhichi/tokens.json)' },
   { env: 'ZHICHI_DB', flag: '--db', what: 'push-event store: SQLite file or postgres:// URL' },
+  { env: 'ZHICHI_PUSH_SECRET', flag: 'webhooks serve --secret', what: 'secret the pushUrl carries as ?secret= (never printed)' },
+  { env: 'ZHICHI_PUSH_PORT', flag: 'webhooks serve --port', what: 'port of the push receiver' },
+  { env: 'ZHICHI_PUSH_HOST', flag: 'webhooks serve --host', what: 'interface of the push receiver (default 127.0.0.1)' },
 ] as const;
 
 /**

@@ -8,7 +8,7 @@ import { register as registerResults } from './commands/results.js';
 import { register as registerTasks } from './commands/tasks.js';
 import { register as registerToken } from './commands/token.js';
 import { register as registerWebhooks } from './commands/webhooks.js';
-import { mergedEnv } from './config.js';
+import { CONFIG_VARS, mergedEnv } from './config.js';
 import { debugDetails, describeFailure, oneLine } from './failure.js';
 import { EXIT, processIO, type CliIO } from './io.js';
 
@@ -44,10 +44,10 @@ export function buildProgram(io: CliIO, onCommanderError: (text: string) => void
   registerResults(program, io);
   registerEmulator(program, io);
   registerDemo(program, io);
+  const vars = CONFIG_VARS.map((v) => `  ${v.env.padEnd(20)} ${v.flag.padEnd(24)} ${v.what}`).join('\n');
   program.addHelpText(
     'after',
-    `\nConfiguration: flags, then the environment, then ./.env (ZHICHI_KEY, ZHICHI_SECRET, ZHICHI_COMPANY_ID,
-ZHICHI_BASE_URL, ZHICHI_REDIS_URL, ZHICHI_TOKEN_CACHE, ZHICHI_DB).
+    `\nConfiguration: flags, then the environment, then ./.env:\n${vars}
 Exit codes: 0 ok, 1 unexpected error, 2 usage/configuration/input file, 3 API error, 4 network,
 5 finished with rejected rows, 130 interrupted.`,
   );
