@@ -9,6 +9,7 @@ import { FingerprintSet } from './fingerprints.js';
 import { mapRow, resolveMapping, type ColumnMapping } from './mapping.js';
 import { RejectWriter, type RejectedRow } from './rejects.js';
 import { openRows, type ImportFormat } from './sources.js';
+import { abortableDelay } from '../internal/delay.js';
 
 /** What the import needs of a client: `ZhichiClient` fits, and so does any test double. */
 export interface ContactSink {
@@ -472,15 +473,3 @@ export async function importContacts(opts: ImportOptions): Promise<ImportSummary
   }
 }
 
-/** Waits `ms`, or less when `signal` aborts (Ctrl-C must not wait out a retry backoff). */
-function abortableDelay(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}

@@ -11,6 +11,7 @@ import { CALL_RESULT, TASK_STATUS, callResultName, type CreateTaskParams, type T
 import { startEmulator, type EmulatorHandle } from '../../emulator/index.js';
 import { SEED_TASK } from '../../emulator/seed-data.js';
 import { importContacts, type ImportSummary } from '../../import/index.js';
+import { abortableDelay as sleep } from '../../internal/delay.js';
 import { registerSecret } from '../../internal/redact.js';
 import { createPushReceiver, nodeHandler, type PushReceiver } from '../../push/index.js';
 import { globals, intFlag, numberFlag } from '../context.js';
@@ -118,17 +119,7 @@ export async function writeDemoContacts(file: string, rows: number, bad: number,
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
 }
 
-/** Waits `ms` of real time (the demo's polling), or less when the signal aborts. */
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
+
 
 /**
  * Runs the whole system in one process: the emulator (virtual clock at `speed`), the push receiver
