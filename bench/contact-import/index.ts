@@ -52,9 +52,9 @@ const task = async (name: string) =>
   })).taskId;
 
 interface Result { mode: string; rows: number; valid: number; sent: number; ms: number; rowsPerSec: number; peakRssMB: number }
-async function measure(mode: 'ours' | 'baseline'): Promise<Result> {
-  const taskId = await task(`bench ${mode}`);
-  const { stdout } = await run(process.execPath, [child, mode, file, emu.url, taskId], { cwd: root, maxBuffer: 1 << 20 });
+async function measure(mode: 'ours' | 'baseline', nodeFlags: string[] = []): Promise<Result> {
+  const taskId = await task(`bench ${mode} ${nodeFlags.join(' ')}`);
+  const { stdout } = await run(process.execPath, [...nodeFlags, child, mode, file, emu.url, taskId], { cwd: root, maxBuffer: 1 << 20 });
   const r = JSON.parse(stdout.trim().split('\n').pop()!) as Result;
   const info = await client.tasks.get(taskId);
   if (info.contactCount !== r.valid) throw new Error(`${mode}: the task has ${info.contactCount} contacts, expected ${r.valid}`);
@@ -79,6 +79,10 @@ const base = summary('baseline');
 console.log(`ours     mean ${ours.rowsPerSec} rows/s, max peak RSS ${ours.peakRssMB} MB`);
 console.log(`baseline mean ${base.rowsPerSec} rows/s, max peak RSS ${base.peakRssMB} MB`);
 console.log(`ratio ours/baseline: throughput ${(ours.rowsPerSec / base.rowsPerSec).toFixed(2)}×, peak RSS ${(ours.peakRssMB / base.peakRssMB).toFixed(2)}× (the baseline needs ${(base.peakRssMB / ours.peakRssMB).toFixed(1)}× the memory)`);
+// Peak RSS includes the garbage V8 lets pile up before collecting. The live set is what makes the
+// import constant-memory: ours still completes with the heap capped at 64 MB (the baseline cannot).
+const capped = await measure('ours', ['--max-old-space-size=64']);
+console.log(`ours with the V8 heap capped at 64 MB (--max-old-space-size=64): ${capped.rowsPerSec} rows/s, peak RSS ${capped.peakRssMB} MB`);
 console.log(`targets: >= 50,000 rows/s ${ours.rowsPerSec >= 50_000 ? 'met' : 'MISSED'}, peak RSS <= 200 MB ${ours.peakRssMB <= 200 ? 'met' : 'MISSED'}`);
 await client.close();
 await emu.close();
