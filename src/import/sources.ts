@@ -1,5 +1,5 @@
 import { createReadStream, statSync } from 'node:fs';
-import { parse } from 'csv-parse';
+import { Parser, type Options as CsvOptions } from 'csv-parse';
 import { extname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Transform, type Readable } from 'node:stream';
@@ -19,6 +19,12 @@ export interface RowSource {
   /** Header of a CSV/XLSX file (undefined for JSONL, whose rows carry their own keys). */
   columns: string[] | undefined;
   rows: AsyncIterable<SourceRow>;
+  /**
+   * The same rows in arrays: for CSV/TSV, the rows of one 16 KiB read (a few hundred), so a reader
+   * awaits once per read instead of once per row; for JSONL and XLSX, one row each. Iterate `rows`
+   * or `batches`, not both: they share one reader.
+   */
+  batches: AsyncIterable<SourceRow[]>;
   /** Bytes of the file consumed so far (for progress and ETA). */
   bytesRead(): number;
   /** Size of the file in bytes. */
@@ -74,9 +80,9 @@ export async function openRows(file: string, options: SourceOptions = {}): Promi
   }
   if (format === 'xlsx') return openXlsx(file, totalBytes, options);
   if (options.encoding !== undefined) checkEncoding(options.encoding);
-  // Small reads: csv-parse turns a whole read into records at once, and records waiting in its
-  // buffer while requests are in flight outlive young-generation GCs; 16 KiB keeps that to a few
-  // hundred rows (and the process's peak RSS well lower) at no cost in throughput.
+  // Small reads: each read becomes a batch of rows at once, and rows still waiting while requests
+  // are in flight outlive young-generation GCs; 16 KiB keeps a batch to a few hundred rows at no
+  // cost in throughput.
   const input = createReadStream(file, { highWaterMark: 16 * 1024 });
   let bytes = 0;
   // Everything below attaches synchronously: the 'data' listener starts the flow at once.
@@ -90,7 +96,7 @@ export async function openRows(file: string, options: SourceOptions = {}): Promi
   decoded.on('error', (e) => text.destroy(e));
   decoded.pipe(text);
   const base = { format, totalBytes, bytesRead: () => bytes, close: () => input.destroy() };
-  if (format === 'jsonl') return { ...base, columns: undefined, rows: jsonlRows(text) };
+  if (format === 'jsonl') return { ...base, columns: undefined, ...fromRows(jsonlRows(text)) };
   const delimiter = options.delimiter ?? (format === 'tsv' ? '\t' : ',');
   return csvSource(text, delimiter, base, file);
 }
@@ -157,30 +163,80 @@ function crlfToLf(): Transform {
   });
 }
 
+/** `rows` and `batches` of a source that produces rows one at a time (JSONL, XLSX). */
+function fromRows(rows: AsyncIterable<SourceRow>): Pick<RowSource, 'rows' | 'batches'> {
+  return {
+    rows,
+    batches: (async function* () {
+      for await (const row of rows) yield [row];
+    })(),
+  };
+}
+
+/** `rows` and `batches` of a source that produces batches (CSV). */
+function fromBatches(batches: AsyncIterable<SourceRow[]>): Pick<RowSource, 'rows' | 'batches'> {
+  return {
+    batches,
+    rows: (async function* () {
+      for await (const batch of batches) yield* batch;
+    })(),
+  };
+}
+
+/**
+ * csv-parse's stream parser, handing each record to `onRecord` with its line as soon as it is
+ * parsed. csv-parse's own ways to get the line (`on_record`, `info: true`) build two info objects
+ * per record, the biggest single allocation of a big import; `info.lines` read when the record is
+ * pushed is the same number. Records never enter the stream's buffer: the reader writes one piece of
+ * the file at a time and takes the rows it produced (see csvSource), which bounds them instead.
+ */
+class RecordParser extends Parser {
+  constructor(options: CsvOptions, private readonly onRecord: (record: string[], line: number) => void) {
+    super(options);
+  }
+
+  override push(chunk: unknown, encoding?: BufferEncoding): boolean {
+    if (chunk === null) return super.push(null, encoding);
+    this.onRecord(chunk as string[], this.info.lines);
+    return true;
+  }
+}
+
 async function csvSource(
   text: Readable,
   delimiter: string,
-  base: Omit<RowSource, 'columns' | 'rows'>,
+  base: Omit<RowSource, 'columns' | 'rows' | 'batches'>,
   file: string,
 ): Promise<RowSource> {
-  // Records stay arrays (faster than objects); a malformed row is skipped and reported, never fatal.
+  let columns: string[] | undefined;
+  let width = 0;
   let lastLine = 0;
-  const parser = parse({
-    bom: true,
-    delimiter,
-    relax_column_count: true,
-    relax_quotes: true,
-    skip_empty_lines: true,
-    skip_records_with_error: true,
-    // Carries each record's line number (of its last line) without csv-parse's heavier `info` objects.
-    on_record: (record: string[], ctx: { lines: number }) => {
-      lastLine = ctx.lines;
-      return { record, line: ctx.lines } as unknown as string[];
+  // Rows parsed from the pieces written so far, in file order (records and skipped records
+  // interleave as the parser meets them). Taken whole by the reader after each piece: at most one
+  // piece of the file (16 KiB, a few hundred rows) is ever held as rows.
+  let pending: SourceRow[] = [];
+  // Records stay arrays (faster than objects); a malformed row is skipped and reported, never fatal.
+  const parser = new RecordParser(
+    { bom: true, delimiter, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, skip_records_with_error: true },
+    (record, line) => {
+      lastLine = line;
+      if (!columns) {
+        columns = record.map((c) => c.trim());
+        width = columns.length;
+        return;
+      }
+      if (record.length !== width) {
+        // A lone empty field is a blank line that holds only a delimiter-less space: skip it.
+        if (record.length === 1 && record[0]!.trim() === '') return;
+        pending.push({ line, error: `has ${record.length} fields, the header has ${width}` });
+        return;
+      }
+      const obj: Record<string, unknown> = {};
+      for (let i = 0; i < width; i++) if (columns[i] !== '') obj[columns[i]!] = record[i];
+      pending.push({ line, record: obj });
     },
-  });
-  // Skip events fire synchronously inside the parser, before any later record is pushed; the
-  // consumer emits each one before the first record past its line, so the order is the file's.
-  const skipped: Array<{ line: number; error: string }> = [];
+  );
+  // Skip events fire synchronously inside the parser, between the records around the bad one.
   parser.on('skip', (err: Error & { lines?: number; code?: string }) => {
     const start = lastLine + 1;
     const end = err.lines ?? start;
@@ -188,40 +244,41 @@ async function csvSource(
       err.code === 'CSV_QUOTE_NOT_CLOSED'
         ? `unterminated quote: lines ${start}–${end} could not be read as CSV`
         : `malformed CSV: ${err.message}`;
-    skipped.push({ line: start, error: why });
+    pending.push({ line: start, error: why });
   });
-  text.on('error', (e) => parser.destroy(e));
-  text.pipe(parser);
-  const it = (parser as AsyncIterable<{ record: string[]; line: number }>)[Symbol.asyncIterator]();
-  let first: IteratorResult<{ record: string[]; line: number }>;
+  // Errors reach the reader through the write/end callbacks; the listener keeps them from being unhandled.
+  parser.on('error', () => undefined);
+
+  const pieces = text[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let ended = false;
+  /** Feeds the next piece of the file (or its end) to the parser; resolves once it is parsed. */
+  const feed = async (): Promise<void> => {
+    const piece = await pieces.next();
+    if (piece.done) ended = true;
+    await new Promise<void>((resolve, reject) => {
+      const cb = (err?: Error | null): void => (err ? reject(err) : resolve());
+      if (piece.done) parser.end(cb);
+      else parser.write(piece.value, cb);
+    });
+  };
   try {
-    first = await it.next();
+    while (!columns && !ended) await feed();
   } catch (err) {
     throw new ImportFileError(`${file}: cannot read (${(err as Error).message})`);
   }
-  if (first.done) throw new ImportFileError(`${file}: the file is empty (a header row is required)`);
-  const columns = first.value.record.map((c) => c.trim());
-  if (columns.every((c) => c === '')) throw new ImportFileError(`${file}: the header row is empty`);
-  async function* rows(): AsyncGenerator<SourceRow> {
-    const width = columns.length;
+  if (!columns) throw new ImportFileError(`${file}: the file is empty (a header row is required)`);
+  if ((columns as string[]).every((c) => c === '')) throw new ImportFileError(`${file}: the header row is empty`);
+  async function* batches(): AsyncGenerator<SourceRow[]> {
     for (;;) {
-      const r = await it.next();
-      if (r.done) break;
-      const { record, line } = r.value;
-      while (skipped.length && skipped[0]!.line <= line) yield skipped.shift()!;
-      if (record.length !== width) {
-        // A lone empty field is a blank line that holds only a delimiter-less space: skip it.
-        if (record.length === 1 && record[0]!.trim() === '') continue;
-        yield { line, error: `has ${record.length} fields, the header has ${width}` };
-        continue;
-      }
-      const obj: Record<string, unknown> = {};
-      for (let i = 0; i < width; i++) if (columns[i] !== '') obj[columns[i]!] = record[i];
-      yield { line, record: obj };
+      if (pending.length) {
+        const batch = pending;
+        pending = [];
+        yield batch;
+      } else if (ended) return;
+      else await feed();
     }
-    while (skipped.length) yield skipped.shift()!;
   }
-  return { ...base, columns, rows: rows() };
+  return { ...base, columns, ...fromBatches(batches()) };
 }
 
 async function* jsonlRows(text: Readable): AsyncGenerator<SourceRow> {
@@ -336,5 +393,5 @@ async function openXlsx(file: string, totalBytes: number, options: SourceOptions
       if (any) yield { line: r.value.number, record: obj };
     }
   }
-  return { format: 'xlsx', columns, rows: rows(), totalBytes, bytesRead: () => bytes, close: () => input.destroy() };
+  return { format: 'xlsx', columns, ...fromRows(rows()), totalBytes, bytesRead: () => bytes, close: () => input.destroy() };
 }
