@@ -1,24 +1,36 @@
+/** Tables the set is split into, picked by the top bits of a fingerprint. */
+const TABLE_BITS = 6;
+const TABLES = 1 << TABLE_BITS;
+/** Uint32 words per slot: fingerprint high, fingerprint low, line. */
+const SLOT = 3;
+/** A table grows once more than this share of its slots is used... */
+const MAX_LOAD = 0.8;
+/** ...by this factor, so that between growths it stays 64–80 % full. */
+const GROWTH = 1.25;
+
 /**
  * A compact set of outId fingerprints, used to reject a row whose outId repeats an earlier row of
  * the same file. Keeping the strings of a million-row file would cost ~80 MB; a 64-bit fingerprint
- * and the line number cost 12 bytes per row (24 at the worst load factor), so memory stays flat.
- * Two different outIds share a fingerprint with probability ~n²/2^65 (≈3·10⁻⁸ for a million rows);
- * that is the only way a valid row could be rejected as a duplicate.
+ * and the line number cost 12 bytes per slot, 15–19 bytes per row with the slots 64–80 % used
+ * (~17 MB at 1M rows). Two different outIds share a fingerprint with probability ~n²/2^65
+ * (≈3·10⁻⁸ for a million rows); that is the only way a valid row could be rejected as a duplicate.
+ *
+ * Memory is what shaped it. One power-of-two table at most half full cost 24–48 bytes per row, and
+ * grew by allocating its double while the old one was still being copied: 12 + 24 MB at once near
+ * 500k rows. Here the slots are split into 64 linear-probing tables picked by the fingerprint's top
+ * bits; each grows on its own by a quarter, so a growth holds 1/64 of the set twice for a moment,
+ * and the tables can be fuller (a home slot is picked by multiplying, so any size works).
  */
 export class FingerprintSet {
-  private hi: Uint32Array;
-  private lo: Uint32Array;
-  private lines: Uint32Array;
-  private mask: number;
+  /** Per table, `SLOT` words per slot; (0, 0) in the first two words marks an empty slot. */
+  private readonly tables: Uint32Array[] = [];
+  /** Per table, the slots in use. */
+  private readonly used = new Uint32Array(TABLES);
   private count = 0;
 
   constructor(initialCapacity = 1 << 14) {
-    let cap = 16;
-    while (cap < initialCapacity * 2) cap *= 2;
-    this.hi = new Uint32Array(cap);
-    this.lo = new Uint32Array(cap);
-    this.lines = new Uint32Array(cap);
-    this.mask = cap - 1;
+    const slots = Math.max(8, Math.ceil(initialCapacity / MAX_LOAD / TABLES));
+    for (let t = 0; t < TABLES; t++) this.tables.push(new Uint32Array(slots * SLOT));
   }
 
   /** Number of distinct fingerprints stored. */
@@ -39,7 +51,7 @@ export class FingerprintSet {
       h2 = Math.imul(h2 ^ c, 0x5bd1e995);
       h2 ^= h2 >>> 15;
     }
-    // Final avalanche so that similar keys (order-1, order-2...) spread over the table.
+    // Final avalanche so that similar keys (order-1, order-2...) spread over the tables.
     h1 ^= h1 >>> 16;
     h1 = Math.imul(h1, 0x85ebca6b);
     h1 ^= h1 >>> 13;
@@ -48,37 +60,49 @@ export class FingerprintSet {
     let hi = h1 >>> 0;
     const lo = h2 >>> 0;
     if (hi === 0 && lo === 0) hi = 1; // (0,0) marks an empty slot
-    let i = (lo ^ Math.imul(hi, 0x27d4eb2d)) & this.mask;
+    const t = hi >>> (32 - TABLE_BITS);
+    const table = this.tables[t]!;
+    const slots = table.length / SLOT;
+    let at = home(lo, slots) * SLOT;
     for (;;) {
-      const sh = this.hi[i]!;
-      const sl = this.lo[i]!;
+      const sh = table[at]!;
+      const sl = table[at + 1]!;
       if (sh === 0 && sl === 0) break;
-      if (sh === hi && sl === lo) return this.lines[i]! || 1;
-      i = (i + 1) & this.mask;
+      if (sh === hi && sl === lo) return table[at + 2]! || 1;
+      at += SLOT;
+      if (at === table.length) at = 0;
     }
-    this.hi[i] = hi;
-    this.lo[i] = lo;
-    this.lines[i] = line;
-    if (++this.count * 2 > this.mask) this.grow();
+    table[at] = hi;
+    table[at + 1] = lo;
+    table[at + 2] = line;
+    this.count++;
+    if (++this.used[t]! > slots * MAX_LOAD) this.grow(t);
     return 0;
   }
 
-  private grow(): void {
-    const { hi, lo, lines } = this;
-    const cap = hi.length * 2;
-    this.hi = new Uint32Array(cap);
-    this.lo = new Uint32Array(cap);
-    this.lines = new Uint32Array(cap);
-    this.mask = cap - 1;
-    for (let j = 0; j < hi.length; j++) {
-      const h = hi[j]!;
-      const l = lo[j]!;
-      if (h === 0 && l === 0) continue;
-      let i = (l ^ Math.imul(h, 0x27d4eb2d)) & this.mask;
-      while (this.hi[i] !== 0 || this.lo[i] !== 0) i = (i + 1) & this.mask;
-      this.hi[i] = h;
-      this.lo[i] = l;
-      this.lines[i] = lines[j]!;
+  /** Moves table `t` into one a quarter bigger. */
+  private grow(t: number): void {
+    const old = this.tables[t]!;
+    const slots = Math.ceil((old.length / SLOT) * GROWTH);
+    const table = new Uint32Array(slots * SLOT);
+    for (let from = 0; from < old.length; from += SLOT) {
+      const hi = old[from]!;
+      const lo = old[from + 1]!;
+      if (hi === 0 && lo === 0) continue;
+      let at = home(lo, slots) * SLOT;
+      while (table[at] !== 0 || table[at + 1] !== 0) {
+        at += SLOT;
+        if (at === table.length) at = 0;
+      }
+      table[at] = hi;
+      table[at + 1] = lo;
+      table[at + 2] = old[from + 2]!;
     }
+    this.tables[t] = table;
   }
+}
+
+/** The home slot of a fingerprint in a table of `slots` slots: `lo` scaled from [0, 2³²) (exact in doubles). */
+function home(lo: number, slots: number): number {
+  return Math.floor((lo / 4294967296) * slots);
 }
