@@ -18,8 +18,11 @@ const GROWTH = 1.25;
  * Memory is what shaped it. One power-of-two table at most half full cost 24–48 bytes per row, and
  * grew by allocating its double while the old one was still being copied: 12 + 24 MB at once near
  * 500k rows. Here the slots are split into 64 linear-probing tables picked by the fingerprint's top
- * bits; each grows on its own by a quarter, so a growth holds 1/64 of the set twice for a moment,
- * and the tables can be fuller (a home slot is picked by multiplying, so any size works).
+ * bits; each grows on its own by a quarter, so growing copies 1/64 of the set at a time, and the
+ * tables can be fuller (a home slot is picked by multiplying, so any size works). A replaced table's
+ * memory is freed when V8 next collects its wrapper (a full GC, within ~100k rows); keys spread
+ * evenly, so the 64 grow close together and hold ~0.8× the set until then, every 25 % more rows.
+ * Measured in bench/contact-import, that costs less than the denser tables save.
  */
 export class FingerprintSet {
   /** Per table, `SLOT` words per slot; (0, 0) in the first two words marks an empty slot. */
