@@ -356,3 +356,36 @@ describe('FingerprintSet', () => {
     expect(fp.addOrGet('order-123456', 9)).toBe(123_458);
   });
 });
+
+describe('CSV batches and rows', () => {
+  it('give the same rows, lines and errors for a tricky file larger than one 16 KiB read', async () => {
+    // Quoted fields with commas, newlines and quotes inside, CRLF endings, a short row, a BOM, blank lines.
+    const lines = ['\uFEFFoutId,telephone,note'];
+    for (let i = 1; i <= 3000; i++) {
+      if (i % 97 === 0) lines.push(`short-${i}`);
+      else if (i % 89 === 0) lines.push('');
+      else if (i % 7 === 0) lines.push(`o${i},1380013${String(i).padStart(4, '0')},"multi\nline, ""quoted"" ${i}"`);
+      else lines.push(`o${i},+86 138 0013 ${String(i).padStart(4, '0')},plain ${i}`);
+    }
+    const file = join(tmp.dir, 'tricky.csv');
+    writeFileSync(file, lines.join('\r\n') + '\r\n');
+    const viaRows: unknown[] = [];
+    const a = await openRows(file);
+    for await (const r of a.rows) viaRows.push(r);
+    a.close();
+    const viaBatches: unknown[] = [];
+    const b = await openRows(file);
+    let batches = 0;
+    for await (const batch of b.batches) {
+      batches++;
+      viaBatches.push(...batch);
+    }
+    b.close();
+    expect(batches).toBeGreaterThan(1);
+    expect(viaBatches).toEqual(viaRows);
+    expect(viaRows.length).toBeGreaterThan(2900);
+    // The line numbers are the file's lines: a multi-line record moves the next one down.
+    const seventh = viaRows.find((r) => (r as { record?: { outId?: string } }).record?.outId === 'o8') as { line: number };
+    expect(seventh.line).toBe(10); // header line 1, o1..o6 on lines 2-7, o7 spans lines 8-9
+  });
+});
