@@ -45,8 +45,3 @@ export function redactValue(value: unknown, depth = 0): unknown {
   }
   return value;
 }
-
-/** Redacts secrets in a URL's query string and path (the token endpoint carries apiSecret in its query). */
-export function redactUrl(url: string): string {
-  return redactText(url);
-}

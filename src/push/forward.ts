@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import { redactUrl } from '../internal/redact.js';
+import { redactText } from '../internal/redact.js';
 import type { ResultHandler } from './events.js';
 
 /** Options of {@link forwardTo}. */
@@ -21,7 +21,7 @@ export function forwardTo(url: string, options: ForwardOptions = {}): ResultHand
     target = new URL(url);
     if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new Error('not http');
   } catch {
-    throw new TypeError(`forward URL must be an absolute http(s) URL (got "${redactUrl(url)}")`);
+    throw new TypeError(`forward URL must be an absolute http(s) URL (got "${redactText(url)}")`);
   }
   const timeoutMs = options.timeoutMs ?? 10_000;
   return async (e) => {
@@ -39,6 +39,6 @@ export function forwardTo(url: string, options: ForwardOptions = {}): ResultHand
       bodyTimeout: timeoutMs,
     });
     await res.body.dump();
-    if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`forward to ${redactUrl(target.origin + target.pathname)} answered HTTP ${res.statusCode}`);
+    if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`forward to ${redactText(target.origin + target.pathname)} answered HTTP ${res.statusCode}`);
   };
 }

@@ -3,6 +3,7 @@ import { isAbsolute, join } from 'node:path';
 import type { Command } from 'commander';
 import { TASK_STATUS, enumName, type CreateTaskParams, type TaskInfo } from '../../contract/index.js';
 import { ZhichiValidationError } from '../../errors.js';
+import { redactText } from '../../internal/redact.js';
 import { collect, groupCommand, intFlag, timeFlag, withClient } from '../context.js';
 import { CliError, EXIT, type CliIO } from '../io.js';
 import { formatTime, keyValues, printJson, table } from '../output.js';
@@ -114,7 +115,7 @@ export function taskDetails(t: TaskInfo): Array<[string, unknown]> {
     ['redials', t.taskRetryList?.map((r) => `${r.retryNum}× after ${r.retryTime} min if ${r.retryCondition}`).join(', ')],
     ['caller ids', t.aniList?.join(', ')],
     ['valid', t.timeType === 2 ? `${formatTime(t.startTime)} – ${formatTime(t.endTime)}` : 'long-term'],
-    ['push', t.pushFlag === 1 ? `type ${t.pushType ?? '-'} to ${redactUrl(t.pushUrl ?? '')}` : 'off'],
+    ['push', t.pushFlag === 1 ? `type ${t.pushType ?? '-'} to ${redactText(t.pushUrl ?? '')}` : 'off'],
     ['created', formatTime(t.createTime)],
     ['contacts', t.contactCount],
     ['finished', t.finishedCount],
@@ -122,11 +123,6 @@ export function taskDetails(t: TaskInfo): Array<[string, unknown]> {
     ['calls', t.callCount],
     ['active calls', t.activeCalls],
   ];
-}
-
-/** Hides a push secret in a URL's query string. */
-function redactUrl(u: string): string {
-  return u.replace(/([?&]secret=)[^&]*/gi, '$1***');
 }
 
 /** `zhichi tasks create|get|list`. */
