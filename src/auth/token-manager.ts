@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { TokenContent } from '../contract/token.js';
@@ -100,7 +101,6 @@ class StoreFailure {
   constructor(readonly cause: unknown) {}
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
  * Serves a valid access token to one client, coordinating with every other process that shares

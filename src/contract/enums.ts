@@ -27,8 +27,7 @@ export type CallResultCode = (typeof CALL_RESULT)[CallResultName];
 
 /** Name of a call-result code, or `UNKNOWN_<code>` for a code we do not know. */
 export function callResultName(code: number): string {
-  for (const [name, c] of Object.entries(CALL_RESULT)) if (c === code) return name;
-  return `UNKNOWN_${code}`;
+  return enumName(CALL_RESULT, code);
 }
 
 /**

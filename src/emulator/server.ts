@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { BUSINESS_CODE, type EndpointName } from '../contract/index.js';
 import { redactText } from '../internal/redact.js';
@@ -48,7 +49,6 @@ function readBody(req: IncomingMessage): Promise<Buffer | null> {
   });
 }
 
-const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** The HTTP front of the emulator: API under `/api/6.0.0/`, control under `/__emulator/`. */
 export class EmulatorServer {
@@ -157,7 +157,7 @@ export class EmulatorServer {
     const entry = this.log(method, url, m.name);
 
     const fault = core.faults.decide(m.name);
-    if (fault.latencyMs > 0) await delay(fault.latencyMs);
+    if (fault.latencyMs > 0) await sleep(fault.latencyMs);
     if (fault.action === 'reset') {
       this.done(entry, 0, null, t0, 'reset');
       req.socket.destroy();

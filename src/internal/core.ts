@@ -1,6 +1,6 @@
 import { ENDPOINTS, fillPath, type EndpointName } from '../contract/endpoints.js';
 import { rawEnvelope, SUCCESS_CODE, type RawEnvelope } from '../contract/envelope.js';
-import { tokenContent, type TokenContent } from '../contract/token.js';
+import type { TokenContent } from '../contract/token.js';
 import {
   ZhichiAuthenticationError, ZhichiBusinessError, ZhichiConnectionError, ZhichiHttpError, ZhichiResponseValidationError,
   issuesFromZod, type RequestInfo,
@@ -119,6 +119,3 @@ export function isRetryableError(err: unknown): boolean {
   if (err instanceof ZhichiConnectionError) return true;
   return err instanceof ZhichiHttpError && !(err instanceof ZhichiAuthenticationError) && isRetryableStatus(err.status);
 }
-
-/** Parses `GET tokens` content strictly (its shape is known, api/sobot-v5.md §3.1). */
-export { tokenContent };
