@@ -10,8 +10,7 @@ import { ContactsResource } from './resources/contacts.js';
 import { NumbersResource, RobotsResource, TemplatesResource } from './resources/company.js';
 import { ResultsResource } from './resources/results.js';
 import { TasksResource } from './resources/tasks.js';
-import { Transport, fetchSender, undiciSender } from './transport/http.js';
-import { DEFAULT_RETRY } from './transport/retry.js';
+import { transportFor } from './transport/http.js';
 
 /**
  * Typed, validated client for every Sobot outbound-robot V5 endpoint.
@@ -54,16 +53,7 @@ export class ZhichiClient {
     registerSecret(o.token);
     const logger = redactingLogger(options.logger ?? silentLogger);
     const clock = options.clock ?? systemClock;
-    const transport = new Transport({
-      baseUrl: o.baseUrl,
-      timeoutMs: o.timeoutMs,
-      maxRetries: o.maxRetries,
-      retry: { ...DEFAULT_RETRY, ...options.retry },
-      sender: options.fetch ? fetchSender(options.fetch) : undiciSender(),
-      logger,
-      signal: options.signal,
-      now: () => clock.now(),
-    });
+    const transport = transportFor(options, o, logger, clock);
     this.companyId = o.companyId!;
     this.baseUrl = o.baseUrl;
     const created = createTokenStore(options, o, logger);
@@ -89,8 +79,7 @@ export class ZhichiClient {
       core = new ApiCore(transport, this.companyId, { kind: 'managed', manager }, logger);
     }
     this._core = core;
-    const retry = { maxRetries: o.maxRetries, retry: { ...DEFAULT_RETRY, ...options.retry }, now: () => clock.now() };
-    this.tasks = new TasksResource(core, retry);
+    this.tasks = new TasksResource(core, transport.retryPolicy);
     this.contacts = new ContactsResource(core);
     this.results = new ResultsResource(core);
     this.robots = new RobotsResource(core);

@@ -11,8 +11,8 @@ import { ApiCore } from './internal/core.js';
 import { redactingLogger, silentLogger } from './internal/logger.js';
 import { registerSecret } from './internal/redact.js';
 import { resolveOptions } from './options.js';
-import { Transport, fetchSender, undiciSender } from './transport/http.js';
-import { DEFAULT_RETRY } from './transport/retry.js';
+import { systemClock } from './internal/clock.js';
+import { transportFor } from './transport/http.js';
 
 /**
  * The seed's result object: `isStatus()`, `getMessage()`, `getData()`. For business calls
@@ -188,15 +188,7 @@ export class ZhichiFactory {
     });
     registerSecret(o.apiSecret);
     const logger = redactingLogger(this.options.logger ?? silentLogger);
-    const transport = new Transport({
-      baseUrl: o.baseUrl,
-      timeoutMs: o.timeoutMs,
-      maxRetries: o.maxRetries,
-      retry: { ...DEFAULT_RETRY, ...this.options.retry },
-      sender: this.options.fetch ? fetchSender(this.options.fetch) : undiciSender(),
-      logger,
-      now: Date.now,
-    });
+    const transport = transportFor(this.options, o, logger, this.options.clock ?? systemClock);
     const core = new ApiCore(transport, o.companyId, undefined, logger);
     try {
       const { envelope, content } = await core.mintToken(o.apiKey!, o.apiSecret!);

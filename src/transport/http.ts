@@ -1,7 +1,9 @@
 import {
   ZhichiAbortError, ZhichiConnectionError, ZhichiError, ZhichiTimeoutError, httpErrorFor, type RequestInfo,
 } from '../errors.js';
+import type { Clock } from '../internal/clock.js';
 import type { Logger } from '../internal/logger.js';
+import type { ClientOptions, ResolvedOptions } from '../options.js';
 import { redactText } from '../internal/redact.js';
 import { DEFAULT_RETRY, backoffDelay, isRetryableStatus, parseRetryAfter, sleep as realSleep, type RetryOptions } from './retry.js';
 
@@ -156,7 +158,12 @@ const REQUEST_ID_HEADERS = ['x-request-id', 'request-id', 'x-requestid', 'x-trac
 
 /** Sends requests with per-attempt timeouts and safe retries; maps failures to ZhichiError subclasses. */
 export class Transport {
-  constructor(private readonly o: TransportOptions) {}
+  /** The retry settings of this transport, for callers that run their own retry loop (create task). */
+  readonly retryPolicy: { maxRetries: number; retry: Required<RetryOptions>; now: () => number };
+
+  constructor(private readonly o: TransportOptions) {
+    this.retryPolicy = { maxRetries: o.maxRetries, retry: o.retry, now: o.now };
+  }
 
   /** Absolute URL of a relative path plus query. */
   url(path: string, query?: TransportRequest['query']): string {
@@ -232,4 +239,19 @@ function errMessage(err: unknown): string {
   return String(err);
 }
 
-export { DEFAULT_RETRY };
+/**
+ * The transport of a client built from its options: ZhichiClient and ZhichiFactory.getToken build
+ * theirs here, so both honour the same timeout, retries, fetch, signal and clock.
+ */
+export function transportFor(options: ClientOptions, o: ResolvedOptions, logger: Logger, clock: Clock): Transport {
+  return new Transport({
+    baseUrl: o.baseUrl,
+    timeoutMs: o.timeoutMs,
+    maxRetries: o.maxRetries,
+    retry: { ...DEFAULT_RETRY, ...options.retry },
+    sender: options.fetch ? fetchSender(options.fetch) : undiciSender(),
+    logger,
+    signal: options.signal,
+    now: () => clock.now(),
+  });
+}
