@@ -142,3 +142,20 @@ export function formatPath(path: ReadonlyArray<PropertyKey>, prefix = ''): strin
   }
   return out;
 }
+
+/**
+ * A write was sent, its answer was lost (timeout, reset, 5xx), and the look-up that should tell
+ * whether the server applied it could not tell. The write may have taken effect: look it up
+ * (`what` names it) before sending it again.
+ */
+export class ZhichiUnknownOutcomeError extends ZhichiError {
+  override readonly name = 'ZhichiUnknownOutcomeError';
+  constructor(
+    /** What may exist on the server, e.g. `task "Renewals"`. */
+    readonly what: string,
+    info: RequestInfo = {},
+    options?: { cause?: unknown },
+  ) {
+    super(`${what} may have been created: the answer was lost and a look-up could not tell; look it up before sending it again`, info, options);
+  }
+}

@@ -20,6 +20,13 @@ export interface ClientOptions {
   timeoutMs?: number | undefined;
   /** Retries after the first attempt, for requests safe to repeat. @default 2 */
   maxRetries?: number | undefined;
+  /**
+   * How long, ms, a write whose outcome is unknown (a timeout, a reset or a 5xx after the request
+   * may have reached the server) is looked for on the server before it is sent again: long enough
+   * for a request the server still holds to land. Env `ZHICHI_WRITE_SETTLE_MS`.
+   * @default 4 x timeoutMs
+   */
+  writeSettleMs?: number | undefined;
   /** Backoff settings. @default { baseDelayMs: 200, maxDelayMs: 5000, maxRetryAfterMs: 30000 } */
   retry?: RetryOptions | undefined;
   /** A WHATWG fetch to send requests with. @default undici's `request` with a keep-alive pool */
@@ -69,6 +76,7 @@ const optionsSchema = z.object({
   }, 'must be an absolute http(s) URL'),
   timeoutMs: z.number().int('must be an integer number of ms').positive('must be a positive number of ms'),
   maxRetries: z.number().int('must be an integer').min(0, 'must be 0 or more').max(10, 'must be at most 10'),
+  writeSettleMs: z.number().int('must be an integer number of ms').min(0, 'must be 0 or more').optional(),
   tokenRefreshMarginMs: z.number().int().min(0, 'must be 0 or more'),
   redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
   token: z.string().min(1, 'must be a non-empty string').optional(),
@@ -82,6 +90,7 @@ export interface ResolvedOptions {
   baseUrl: string;
   timeoutMs: number;
   maxRetries: number;
+  writeSettleMs: number | undefined;
   tokenRefreshMarginMs: number;
   redisUrl: string | undefined;
   token: string | undefined;
@@ -106,6 +115,7 @@ export function resolveOptions(o: ClientOptions, need: { credentials: boolean; c
     baseUrl,
     timeoutMs: o.timeoutMs ?? numEnv(env.ZHICHI_TIMEOUT_MS) ?? DEFAULTS.timeoutMs,
     maxRetries: o.maxRetries ?? numEnv(env.ZHICHI_MAX_RETRIES) ?? DEFAULTS.maxRetries,
+    writeSettleMs: o.writeSettleMs ?? numEnv(env.ZHICHI_WRITE_SETTLE_MS),
     tokenRefreshMarginMs: o.tokenRefreshMarginMs ?? DEFAULTS.tokenRefreshMarginMs,
     redisUrl: o.redisUrl ?? nonEmpty(env.ZHICHI_REDIS_URL),
     token: o.token,

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   ZhichiAuthenticationError, ZhichiBusinessError, ZhichiClient, ZhichiError, ZhichiHttpError, ZhichiTimeoutError,
-  ZhichiConnectionError, ZhichiValidationError, ZhichiAbortError, MemoryTokenStore, type ClientOptions,
+  ZhichiConnectionError, ZhichiValidationError, ZhichiAbortError, ZhichiUnknownOutcomeError, MemoryTokenStore, type ClientOptions,
 } from '../src/index.js';
 import { startEmulator } from '../src/emulator/index.js';
 import { collectingLogger, control, requestsTo, seedTask } from './helpers.js';
@@ -200,19 +200,89 @@ describe('ZhichiClient against the emulator', () => {
     expect((await requestsTo(emu.url, 'searchtasks')).length).toBeGreaterThan(0);
   });
 
-  it('create task: when the first attempt did create the task, the retry returns it', async () => {
-    const c = client({ maxRetries: 2 });
+  it('create task: a server slower than the timeout still leaves one task, returned (1.5x and 3x the timeout)', async () => {
+    for (const factor of [1.5, 3]) {
+      const c = client({ maxRetries: 2, timeoutMs: 200 });
+      const now = (await control<{ now: number }>(emu.url, 'GET', '/__emulator/clock')).now;
+      const name = `slow-${factor}-${now}`;
+      // A task of the same name made before this call is never taken for ours.
+      const older = await c.tasks.create(seedTask({ taskName: name, startTime: now + 60_000, endTime: now + 86_400_000 }));
+      await control(emu.url, 'POST', '/__emulator/faults', { endpoints: { createTask: { latencyMs: 200 * factor } } });
+      let created: { taskId: string; recovered?: boolean } | undefined;
+      try {
+        created = await c.tasks.create(seedTask({ taskName: name, startTime: now + 60_000, endTime: now + 86_400_000 }));
+      } catch (e) {
+        expect(e).toBeInstanceOf(ZhichiUnknownOutcomeError);
+        expect(String(e)).toContain(name);
+      } finally {
+        await control(emu.url, 'POST', '/__emulator/faults', {});
+      }
+      const ids = (await c.tasks.search({ taskName: name })).list.filter((t) => t.taskName === name).map((t) => t.taskId);
+      expect(ids).toHaveLength(2); // the older one and exactly one new
+      const mine = ids.filter((id) => id !== older.taskId);
+      if (created) expect(created).toMatchObject({ taskId: mine[0], recovered: true });
+    }
+  });
+
+  it('create task: the server clock a day behind or a day ahead changes nothing', async () => {
+    for (const offset of [-86_400_000, 86_400_000]) {
+      const skewed = await startEmulator({
+        apiKey: KEY, apiSecret: SECRET, companyId: COMPANY, seed: 7, env: {},
+        clock: { mode: 'manual', start: Date.now() + offset },
+      });
+      try {
+        const c = client({ baseUrl: skewed.url, maxRetries: 2, timeoutMs: 200 });
+        const now = (await control<{ now: number }>(skewed.url, 'GET', '/__emulator/clock')).now;
+        const name = `skew-${offset}`;
+        await control(skewed.url, 'POST', '/__emulator/faults', { endpoints: { createTask: { latencyMs: 300 } } });
+        const created = await c.tasks.create(seedTask({ taskName: name, startTime: now + 60_000, endTime: now + 86_400_000 }));
+        await control(skewed.url, 'POST', '/__emulator/faults', {});
+        const ids = (await c.tasks.search({ taskName: name })).list.filter((t) => t.taskName === name).map((t) => t.taskId);
+        expect(ids).toEqual([created.taskId]);
+        expect(created.recovered).toBe(true);
+      } finally {
+        await skewed.close();
+      }
+    }
+  });
+
+  it('create task: a look-up that fails after a lost answer throws the unknown-outcome error naming the task', async () => {
+    // Every task search after the listing made before the first attempt fails to connect.
+    let searches = 0;
+    const failingSearches: typeof fetch = async (input, init) => {
+      if (String(input).includes('/searchtasks') && ++searches > 1) throw new TypeError('fetch failed: connection reset');
+      return fetch(input, init);
+    };
+    const c = client({ maxRetries: 1, timeoutMs: 200, fetch: failingSearches });
     const now = (await control<{ now: number }>(emu.url, 'GET', '/__emulator/clock')).now;
-    const name = `lost-answer-${now}`;
-    // Simulate "created but the answer was lost": create it out of band, then fail the client's POST.
-    const other = client();
-    const first = await other.tasks.create(seedTask({ taskName: name, startTime: now + 60_000, endTime: now + 86_400_000 }));
-    await control(emu.url, 'POST', '/__emulator/faults', { failNext: 1, errorStatus: 504, endpoints: ['createTask'] });
-    const again = await c.tasks.create(seedTask({ taskName: name, startTime: now + 60_000, endTime: now + 86_400_000 }));
+    const name = `unknown-${now}`;
+    await control(emu.url, 'POST', '/__emulator/faults', { endpoints: { createTask: { latencyMs: 300 } } });
+    const e = await expectError(c.tasks.create(seedTask({ taskName: name, startTime: now + 60_000, endTime: now + 86_400_000 })), ZhichiUnknownOutcomeError);
     await control(emu.url, 'POST', '/__emulator/faults', {});
-    expect(again).toMatchObject({ taskId: first.taskId, recovered: true });
-    const found = await c.tasks.search({ taskName: name });
-    expect(found.list.filter((t) => t.taskName === name)).toHaveLength(1);
+    expect(e.message).toContain(name);
+    expect(searches).toBeGreaterThan(1);
+    // It never sent the create a second time.
+    const plain = client();
+    await vi.waitFor(async () => expect((await plain.tasks.search({ taskName: name })).list.filter((t) => t.taskName === name)).toHaveLength(1));
+  });
+
+  it('contacts.add against a server slower than the timeout adds no contact twice', async () => {
+    const c = client({ maxRetries: 3, timeoutMs: 200 });
+    const now = (await control<{ now: number }>(emu.url, 'GET', '/__emulator/clock')).now;
+    const { taskId } = await c.tasks.create(seedTask({ taskName: `slow-contacts-${now}`, startTime: now + 60_000, endTime: now + 86_400_000 }));
+    const logged = (await requestsTo(emu.url, `/tasks/${taskId}/task-contacts`)).length;
+    await control(emu.url, 'POST', '/__emulator/faults', { endpoints: { addContacts: { latencyMs: 300 } } });
+    const contacts = Array.from({ length: 5 }, (_, i) => ({ outId: `slow-${i}`, telephone: `1390013900${i}` }));
+    try {
+      await c.contacts.add(taskId, contacts);
+    } catch (e) {
+      expect(e).toBeInstanceOf(ZhichiError);
+    } finally {
+      await control(emu.url, 'POST', '/__emulator/faults', {});
+    }
+    // Wait until every attempt the server held has been answered (the request log is written then).
+    await vi.waitFor(async () => expect((await requestsTo(emu.url, `/tasks/${taskId}/task-contacts`)).length).toBe(logged + 4));
+    expect((await c.tasks.get(taskId)).contactCount).toBe(5);
   });
 
   it("the caller's signal aborts a request", async () => {

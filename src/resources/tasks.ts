@@ -3,7 +3,7 @@ import {
   createTaskParams, searchTasksParams, type CreateTaskParams, type CreateTaskResult, type SearchTasksParams, type TaskInfo,
 } from '../contract/task.js';
 import type { Page } from '../contract/common.js';
-import { ZhichiError } from '../errors.js';
+import { ZhichiHttpError, ZhichiUnknownOutcomeError } from '../errors.js';
 import type { ApiCore } from '../internal/core.js';
 import { isRetryableError } from '../internal/core.js';
 import { iteratePages } from '../internal/paging.js';
@@ -14,56 +14,91 @@ import { backoffDelay, sleep, type RetryOptions } from '../transport/retry.js';
 export interface CreateTaskOptions {
   signal?: AbortSignal;
   /**
-   * Retry a failed create safely: before each retry the task is looked up by its exact name, and
-   * an existing task created since this call began is returned instead of creating another.
+   * Retry a failed create safely (docs/api-contract.md, "Writes whose outcome is unknown"): the tasks
+   * of that name are listed before the first attempt; after an attempt whose answer was lost, the
+   * task is looked for over a settle period, and the create is sent again only if no new task of
+   * that name appeared.
    * @default true
    */
   retry?: boolean;
 }
 
-/** Result of create: the task id, and `recovered: true` when a retry found the task already created. */
+/** Result of create: the task id, and `recovered: true` when a lost answer's task was found instead. */
 export type CreatedTask = CreateTaskResult & { recovered?: boolean };
+
+/** Polls of the settle period after a lost answer. */
+const SETTLE_POLLS = 8;
 
 /** Tasks: create, detail, search (api/sobot-v5.md §3.2, §3.7, §3.8). */
 export class TasksResource {
   constructor(
     private readonly core: ApiCore,
-    private readonly retry: { maxRetries: number; retry: Required<RetryOptions>; now: () => number },
+    private readonly retry: { maxRetries: number; retry: Required<RetryOptions>; settleMs: number },
   ) {}
 
   /**
    * Creates a task. Params are validated before any network call (every rule of the contract,
-   * each error naming the field). Retries never create a duplicate task (see {@link CreateTaskOptions.retry}).
+   * each error naming the field). A retry never creates a second task for an attempt the server
+   * still holds: see {@link CreateTaskOptions.retry}; when a look-up cannot tell, it throws
+   * {@link ZhichiUnknownOutcomeError} naming the task.
    * @example
    * const { taskId } = await client.tasks.create({ taskName: 'Renewals', templateId, robotNum: 2,
    *   taskCronList: [{ begin: '09:00', end: '20:00' }], aniList: ['01052226451'], timeType: 2,
    *   startTime: Date.now() + 300_000, endTime: Date.now() + 86_400_000 });
    */
   async create(params: CreateTaskParams, opts: CreateTaskOptions = {}): Promise<CreatedTask> {
-    const valid = parseOrThrow(createTaskParams, params, 'task params', { method: 'POST', path: ENDPOINTS.createTask.path });
+    const info = { method: 'POST', path: ENDPOINTS.createTask.path };
+    const valid = parseOrThrow(createTaskParams, params, 'task params', info);
     const body = { ...valid, companyId: this.core.companyId };
-    const started = this.retry.now();
     const maxRetries = opts.retry === false ? 0 : this.retry.maxRetries;
+    // Tasks of this name that exist before this call are never ours: no server time is compared
+    // with a local one (the server's clock may be hours off).
+    const before = maxRetries > 0 ? await this.idsByName(valid.taskName, opts.signal) : undefined;
     for (let attempt = 0; ; attempt++) {
+      const sentAt = performance.now();
       try {
         const { content } = await this.core.call('createTask', { body, retry: false, signal: opts.signal });
         return content as CreatedTask;
       } catch (err) {
-        if (!isRetryableError(err) || attempt >= maxRetries) throw err;
-        // The failed attempt may have reached the server: look before creating again.
-        let existing: TaskInfo | undefined;
-        try {
-          existing = await this.findByName(valid.taskName, { createdSince: started - 60_000, signal: opts.signal });
-        } catch (lookupErr) {
-          throw new ZhichiError(`create task failed and the task could not be looked up to avoid a duplicate: ${(err as Error).message}`, {
-            method: 'POST',
-            path: ENDPOINTS.createTask.path,
-          }, { cause: lookupErr });
-        }
-        if (existing) return { taskId: existing.taskId, recovered: true };
+        if (before === undefined || !isRetryableError(err)) throw err;
+        // The attempt may have reached the server. An HTTP answer means the server is done with
+        // it: one look settles it. A timeout or a reset means the server may still hold it: look
+        // over the settle period, counted from when the attempt was sent.
+        const answered = err instanceof ZhichiHttpError;
+        const settleLeft = answered ? 0 : Math.max(0, this.retry.settleMs - (performance.now() - sentAt));
+        const found = await this.settle(valid.taskName, before, settleLeft, err, opts.signal);
+        if (found) return { taskId: found.taskId, recovered: true };
+        if (attempt >= maxRetries) throw err;
         await sleep(backoffDelay(attempt, this.retry.retry), opts.signal);
       }
     }
+  }
+
+  /**
+   * Looks for a task named `taskName` that is not in `before`, polling over `settleMs`. A look-up
+   * that fails leaves the outcome unknown: {@link ZhichiUnknownOutcomeError}.
+   */
+  private async settle(taskName: string, before: ReadonlySet<string>, settleMs: number, cause: unknown, signal: AbortSignal | undefined): Promise<TaskInfo | undefined> {
+    const pause = settleMs / SETTLE_POLLS;
+    for (let poll = 0; ; poll++) {
+      let found: TaskInfo | undefined;
+      try {
+        found = await this.findByName(taskName, { exclude: before, signal });
+      } catch (lookupErr) {
+        throw new ZhichiUnknownOutcomeError(`task "${taskName}"`, { method: 'POST', path: ENDPOINTS.createTask.path }, {
+          cause: lookupErr instanceof Error ? lookupErr : cause,
+        });
+      }
+      if (found || poll >= SETTLE_POLLS || settleMs === 0) return found;
+      await sleep(pause, signal);
+    }
+  }
+
+  /** Ids of the tasks named exactly `taskName`. */
+  private async idsByName(taskName: string, signal: AbortSignal | undefined): Promise<Set<string>> {
+    const ids = new Set<string>();
+    for await (const t of this.list({ taskName }, signal ? { signal } : {})) if (t.taskName === taskName) ids.add(t.taskId);
+    return ids;
   }
 
   /** Task detail with status and counters. */
@@ -91,12 +126,12 @@ export class TasksResource {
     return iteratePages((pageNo) => this.search({ ...params, pageNo, pageSize }, opts), pageSize);
   }
 
-  /** The task whose name is exactly `taskName` (newest first), optionally created since a time. */
-  async findByName(taskName: string, opts: { createdSince?: number; signal?: AbortSignal | undefined } = {}): Promise<TaskInfo | undefined> {
+  /** The task whose name is exactly `taskName` (newest first), leaving out the ids in `exclude`. */
+  async findByName(taskName: string, opts: { exclude?: ReadonlySet<string>; signal?: AbortSignal | undefined } = {}): Promise<TaskInfo | undefined> {
     let best: TaskInfo | undefined;
     for await (const t of this.list({ taskName }, opts.signal ? { signal: opts.signal } : {})) {
-      if (t.taskName !== taskName) continue;
-      if (opts.createdSince !== undefined && typeof t.createTime === 'number' && t.createTime < opts.createdSince) continue;
+      if (t.taskName !== taskName || opts.exclude?.has(t.taskId)) continue;
+      // Newest by the server's own createTime: server times are compared only with each other.
       if (!best || (t.createTime ?? 0) > (best.createTime ?? 0)) best = t;
     }
     return best;

@@ -57,6 +57,8 @@ export interface TransportOptions {
   baseUrl: string;
   timeoutMs: number;
   maxRetries: number;
+  /** How long a write whose outcome is unknown is looked for before it is sent again. @default 4 x timeoutMs */
+  settleMs?: number | undefined;
   retry: Required<RetryOptions>;
   sender: Sender;
   logger: Logger;
@@ -159,10 +161,10 @@ const REQUEST_ID_HEADERS = ['x-request-id', 'request-id', 'x-requestid', 'x-trac
 /** Sends requests with per-attempt timeouts and safe retries; maps failures to ZhichiError subclasses. */
 export class Transport {
   /** The retry settings of this transport, for callers that run their own retry loop (create task). */
-  readonly retryPolicy: { maxRetries: number; retry: Required<RetryOptions>; now: () => number };
+  readonly retryPolicy: { maxRetries: number; retry: Required<RetryOptions>; now: () => number; timeoutMs: number; settleMs: number };
 
   constructor(private readonly o: TransportOptions) {
-    this.retryPolicy = { maxRetries: o.maxRetries, retry: o.retry, now: o.now };
+    this.retryPolicy = { maxRetries: o.maxRetries, retry: o.retry, now: o.now, timeoutMs: o.timeoutMs, settleMs: o.settleMs ?? 4 * o.timeoutMs };
   }
 
   /** Absolute URL of a relative path plus query. */
@@ -248,6 +250,7 @@ export function transportFor(options: ClientOptions, o: ResolvedOptions, logger:
     baseUrl: o.baseUrl,
     timeoutMs: o.timeoutMs,
     maxRetries: o.maxRetries,
+    settleMs: o.writeSettleMs,
     retry: { ...DEFAULT_RETRY, ...options.retry },
     sender: options.fetch ? fetchSender(options.fetch) : undiciSender(),
     logger,
