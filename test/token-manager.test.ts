@@ -159,17 +159,33 @@ describe.skipIf(!run)('TokenManager over Redis', () => {
     expect(mint.calls).toBe(1);
   });
 
-  it('mint window: a third mint within minMintIntervalMs is refused fleet-wide with ZhichiTokenRateError', async () => {
+  it('mint window: a third mint within minMintIntervalMs waits for the next slot, and every caller gets a token', async () => {
     const key = freshKey();
     const mint = fakeMint();
-    const policy = { minMintIntervalMs: 60_000, mintBurst: 2 };
+    const policy = { minMintIntervalMs: 400, mintBurst: 2 };
+    const a = manager(redisStore(), key, mint, { policy });
+    const b = manager(redisStore(), key, mint, { policy });
+    const first = await a.getToken();
+    const second = await a.getToken({ refresh: true }); // a single revoke recovers at once
+    // The window is full: b waits for its next slot instead of failing, and the callers waiting
+    // on b share its one mint.
+    const third = await Promise.all([b.getToken({ refresh: true }), ...Array.from({ length: 20 }, () => b.getToken())]);
+    expect(new Set([first, second, third[0]]).size).toBe(3);
+    expect(new Set(third).size).toBe(1);
+    expect(mint.calls).toBe(3);
+  });
+
+  it('mint window: past the wait budget the error says how long it waited and why', async () => {
+    const key = freshKey();
+    const mint = fakeMint();
+    const policy = { minMintIntervalMs: 60_000, mintBurst: 2, mintWaitMs: 0 };
     const a = manager(redisStore(), key, mint, { policy });
     const b = manager(redisStore(), key, mint, { policy });
     await a.getToken();
     await a.getToken({ refresh: true }); // a single revoke recovers at once
     const err = await b.getToken({ refresh: true }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ZhichiTokenRateError);
-    expect((err as Error).message).toMatch(/token mint refused: 2 token requests were made .* tokenPolicy\.minMintIntervalMs = 60000/);
+    expect((err as Error).message).toMatch(/token mint refused after waiting 0 ms for the mint window \(tokenPolicy\.mintWaitMs = 0\): 2 token requests were made .* tokenPolicy\.minMintIntervalMs = 60000/);
     expect((err as Error).message).toMatch(/Next mint allowed in \d+ ms/);
     await expect(a.getToken({ refresh: true })).rejects.toBeInstanceOf(ZhichiTokenRateError);
     expect(mint.calls).toBe(2);
@@ -182,7 +198,8 @@ describe.skipIf(!run)('TokenManager over Redis', () => {
       calls++;
       throw new ZhichiBusinessError(10001, 'invalid apiKey or apiSecret', {}, { method: 'GET', path: 'tokens' });
     };
-    const ms = [manager(redisStore(), key, refuse), manager(redisStore(), key, refuse)];
+    const policy = { mintWaitMs: 0 };
+    const ms = [manager(redisStore(), key, refuse, { policy }), manager(redisStore(), key, refuse, { policy })];
     const errors = [];
     for (let i = 0; i < 3; i++) for (const m of ms) errors.push(await m.getToken().catch((e: unknown) => e));
     expect(calls).toBe(2);
@@ -252,7 +269,7 @@ describe('TokenManager without Redis', () => {
   it('memory store: the mint window follows the injected clock', async () => {
     const clock = new ManualClock();
     const mint = fakeMint();
-    const m = manager(new MemoryTokenStore(() => clock.now()), 'k', mint, { now: () => clock.now(), policy: { minMintIntervalMs: 10_000, mintBurst: 1 } });
+    const m = manager(new MemoryTokenStore(() => clock.now()), 'k', mint, { now: () => clock.now(), policy: { minMintIntervalMs: 10_000, mintBurst: 1, mintWaitMs: 0 } });
     await m.getToken();
     await expect(m.getToken({ refresh: true })).rejects.toThrow(/Next mint allowed in 10000 ms/);
     clock.advance(10_000);

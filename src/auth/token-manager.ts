@@ -18,8 +18,8 @@ export interface TokenPolicy {
   lockWaitMs?: number | undefined;
   /**
    * Rate window of mints, ms: at most `mintBurst` mints per window across every process sharing
-   * the store; one more throws ZhichiTokenRateError instead of calling the token endpoint.
-   * `0` disables the check. @default 30000
+   * the store; a caller that needs one more waits for the window's next slot (see `mintWaitMs`)
+   * instead of calling the token endpoint. `0` disables the check. @default 30000
    */
   minMintIntervalMs?: number | undefined;
   /**
@@ -27,6 +27,12 @@ export interface TokenPolicy {
    * once (the cold-start mint plus one re-mint) while a loop of forced re-mints is stopped. @default 2
    */
   mintBurst?: number | undefined;
+  /**
+   * How long a caller waits, in all, for a slot of the mint window before ZhichiTokenRateError, ms.
+   * The window protects the token endpoint; it paces callers, it does not throw their work away.
+   * @default 30000 (one default window)
+   */
+  mintWaitMs?: number | undefined;
 }
 
 /** Defaults of {@link TokenPolicy}. */
@@ -35,6 +41,7 @@ export const TOKEN_POLICY_DEFAULTS: Readonly<Required<{ [K in keyof TokenPolicy]
   lockWaitMs: 30_000,
   minMintIntervalMs: 30_000,
   mintBurst: 2,
+  mintWaitMs: 30_000,
 };
 
 /** Options of {@link TokenManager}. */
@@ -92,8 +99,14 @@ export function resolveTokenPolicy(p: TokenPolicy | undefined): Required<{ [K in
   check('lockWaitMs', 1, 'must be a positive integer number of ms');
   check('minMintIntervalMs', 0, 'must be 0 (off) or a positive integer number of ms');
   check('mintBurst', 1, 'must be a positive integer');
+  check('mintWaitMs', 0, 'must be 0 (do not wait) or a positive integer number of ms');
   if (issues.length) throw new ZhichiValidationError('client options', issues);
   return out;
+}
+
+/** The mint window is full: wait this long for its next slot, then try again. */
+class RatePause {
+  constructor(readonly ms: number) {}
 }
 
 /** A store failure, kept apart from failures of the mint itself. */
@@ -110,7 +123,8 @@ class StoreFailure {
  * - one in-flight mint per process;
  * - across processes, a mint lock (when the store has one) and a re-check after taking it, so one
  *   process mints and the others wait, polling the store, for the token it stores;
- * - at most `mintBurst` mints per `minMintIntervalMs`, else ZhichiTokenRateError;
+ * - at most `mintBurst` mints per `minMintIntervalMs`: callers wait for the next slot (one mint for
+ *   all of them, under the lock), up to `mintWaitMs`, then ZhichiTokenRateError;
  * - on 401, compare-and-delete: a token another process already replaced is used, not re-minted;
  * - when the store fails (Redis down), process-local caching with one warning per outage, and
  *   back to the shared store as soon as it answers again.
@@ -224,20 +238,31 @@ export class TokenManager {
   }
 
   private async obtain(): Promise<StoredToken> {
-    const started = performance.now();
+    let started = performance.now();
     let pause = POLL_MIN_MS;
+    let rateWaited = 0;
     for (;;) {
       // The shared store first each round, so the manager returns to it as soon as it answers.
       const useShared = this.o.store !== this.fallback;
-      let attempt: StoredToken | undefined | StoreFailure;
+      let attempt: StoredToken | undefined | StoreFailure | RatePause;
       if (useShared) {
-        attempt = await this.attempt(this.o.store);
+        attempt = await this.attempt(this.o.store, rateWaited);
         if (attempt instanceof StoreFailure) {
           this.degrade(attempt.cause);
-          attempt = await this.attempt(this.fallback);
+          attempt = await this.attempt(this.fallback, rateWaited);
         } else this.recovered();
-      } else attempt = await this.attempt(this.fallback);
+      } else attempt = await this.attempt(this.fallback, rateWaited);
       if (attempt instanceof StoreFailure) throw attempt.cause;
+      if (attempt instanceof RatePause) {
+        // Paced by the mint window: every waiter wakes at the next slot; the first to take the
+        // lock mints, the others find its token when they re-check under the lock.
+        const t0 = performance.now();
+        await sleep(attempt.ms + Math.random() * POLL_MAX_MS);
+        rateWaited += performance.now() - t0;
+        started = performance.now();
+        pause = POLL_MIN_MS;
+        continue;
+      }
       if (attempt) return attempt;
       // Another process holds the lock: wait for the token it will store, bounded.
       const waited = performance.now() - started;
@@ -257,7 +282,7 @@ export class TokenManager {
    * undefined when another holder has the lock. Store failures come back as StoreFailure; mint
    * failures and the rate error are thrown.
    */
-  private async attempt(store: TokenStore): Promise<StoredToken | undefined | StoreFailure> {
+  private async attempt(store: TokenStore, rateWaited: number): Promise<StoredToken | undefined | StoreFailure | RatePause> {
     const key = this.o.key;
     const lockKey = `${key}:lock`;
     let fence: string | undefined;
@@ -271,7 +296,11 @@ export class TokenManager {
         const again = await store.get(key);
         if (this.fresh(again)) return this.adopt(again);
       }
-      await this.checkRate(store);
+      const pace = await this.checkRate(store, rateWaited);
+      if (pace) {
+        if (fence !== undefined) await store.unlock?.(lockKey, fence).catch(() => false);
+        return pace;
+      }
     } catch (err) {
       if (fence !== undefined) void store.unlock?.(lockKey, fence).catch(() => {});
       if (err instanceof ZhichiTokenRateError) throw err;
@@ -320,13 +349,17 @@ export class TokenManager {
     }
   }
 
-  private async checkRate(store: TokenStore): Promise<void> {
-    const { minMintIntervalMs: windowMs, mintBurst } = this.policy;
-    if (windowMs <= 0 || !store.mintWindow) return;
+  /** Undefined when a mint may go now; a pause until the window's next slot; or, past the wait budget, the rate error. */
+  private async checkRate(store: TokenStore, rateWaited: number): Promise<RatePause | undefined> {
+    const { minMintIntervalMs: windowMs, mintBurst, mintWaitMs } = this.policy;
+    if (windowMs <= 0 || !store.mintWindow) return undefined;
     const w = await store.mintWindow(`${this.o.key}:mints`);
-    if (w.count < mintBurst) return;
+    if (w.count < mintBurst) return undefined;
+    const resetIn = Math.max(1, Math.ceil(w.resetInMs));
+    if (rateWaited + resetIn <= mintWaitMs) return new RatePause(resetIn);
     throw new ZhichiTokenRateError(
-      `token mint refused: ${w.count} token requests were made for this apiKey within ${windowMs} ms ` +
+      `token mint refused after waiting ${Math.round(rateWaited)} ms for the mint window (tokenPolicy.mintWaitMs = ${mintWaitMs}): ` +
+        `${w.count} token requests were made for this apiKey within ${windowMs} ms ` +
         `(tokenPolicy.mintBurst = ${mintBurst} per tokenPolicy.minMintIntervalMs = ${windowMs}); something is forcing ` +
         `mints faster than that (e.g. another deployment using the same apiKey with a different token store or key prefix, ` +
         `repeated getToken({ refresh: true }), or a token request that keeps failing). Next mint allowed in ${Math.ceil(w.resetInMs)} ms.` +
