@@ -120,6 +120,41 @@ describe.skipIf(!run)('tokens across processes (8 workers, real Redis, emulator)
     await teardownAll();
   });
 
+  it('two revokes inside the mint window: the third mint is paced, no failed call, mints = 1 + revokes', async () => {
+    const emu = await emulator();
+    // A 3 s window (default 30 s) keeps the test short; the cold-start mint opens it.
+    await setupAll(options(emu, { tokenPolicy: { minMintIntervalMs: 3000, mintBurst: 2 } }));
+    const first = await runWithPause(CALLS, CALLS / 2, async () => {
+      expect(issued(emu)).toBe(1);
+      expect(emu.revokeTokens()).toBeGreaterThan(0);
+    });
+    expectAllOk(first, CALLS);
+    expect(issued(emu)).toBe(2);
+    const second = await runWithPause(CALLS, CALLS / 2, async () => {
+      expect(emu.revokeTokens()).toBeGreaterThan(0);
+    });
+    expectAllOk(second, CALLS);
+    expect(issued(emu)).toBe(3);
+    await teardownAll();
+  });
+
+  it('two revokes inside the mint window with a wait budget too short: the clear rate error, no extra mint', async () => {
+    const emu = await emulator();
+    await setupAll(options(emu, { maxRetries: 0, tokenPolicy: { minMintIntervalMs: 60_000, mintBurst: 2, mintWaitMs: 100 } }));
+    const first = await runWithPause(CALLS, CALLS / 2, async () => {
+      emu.revokeTokens();
+    });
+    expectAllOk(first, CALLS);
+    const second = await runWithPause(CALLS, CALLS / 2, async () => {
+      emu.revokeTokens();
+    });
+    const errors = second.flatMap((r) => r.errors);
+    expect(errors.length).toBeGreaterThan(0);
+    for (const e of errors) expect(e).toMatch(/token mint refused after waiting \d+ ms for the mint window \(tokenPolicy\.mintWaitMs = 100\)/);
+    expect(issued(emu)).toBe(2);
+    await teardownAll();
+  });
+
   it('with "a new mint revokes the previous token": cold start and a revoke, still no failed call', async () => {
     const emu = await emulator({ revokeOnMint: true });
     await setupAll(options(emu));
