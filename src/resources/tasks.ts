@@ -29,6 +29,9 @@ export type CreatedTask = CreateTaskResult & { recovered?: boolean };
 /** Polls of the settle period after a lost answer. */
 const SETTLE_POLLS = 8;
 
+/** Method and path of create task, for its errors. */
+const CREATE_INFO = { method: 'POST', path: ENDPOINTS.createTask.path };
+
 /** Tasks: create, detail, search (api/sobot-v5.md §3.2, §3.7, §3.8). */
 export class TasksResource {
   constructor(
@@ -47,8 +50,7 @@ export class TasksResource {
    *   startTime: Date.now() + 300_000, endTime: Date.now() + 86_400_000 });
    */
   async create(params: CreateTaskParams, opts: CreateTaskOptions = {}): Promise<CreatedTask> {
-    const info = { method: 'POST', path: ENDPOINTS.createTask.path };
-    const valid = parseOrThrow(createTaskParams, params, 'task params', info);
+    const valid = parseOrThrow(createTaskParams, params, 'task params', CREATE_INFO);
     const body = { ...valid, companyId: this.core.companyId };
     const maxRetries = opts.retry === false ? 0 : this.retry.maxRetries;
     // Tasks of this name that exist before this call are never ours: no server time is compared
@@ -85,7 +87,7 @@ export class TasksResource {
       try {
         found = await this.findByName(taskName, { exclude: before, signal });
       } catch (lookupErr) {
-        throw new ZhichiUnknownOutcomeError(`task "${taskName}"`, { method: 'POST', path: ENDPOINTS.createTask.path }, {
+        throw new ZhichiUnknownOutcomeError(`task "${taskName}"`, CREATE_INFO, {
           cause: lookupErr instanceof Error ? lookupErr : cause,
         });
       }
@@ -96,9 +98,14 @@ export class TasksResource {
 
   /** Ids of the tasks named exactly `taskName`. */
   private async idsByName(taskName: string, signal: AbortSignal | undefined): Promise<Set<string>> {
-    const ids = new Set<string>();
-    for await (const t of this.list({ taskName }, signal ? { signal } : {})) if (t.taskName === taskName) ids.add(t.taskId);
-    return ids;
+    return new Set((await this.named(taskName, signal)).map((t) => t.taskId));
+  }
+
+  /** Every task named exactly `taskName` (the search matches more loosely), across pages. */
+  private async named(taskName: string, signal: AbortSignal | undefined): Promise<TaskInfo[]> {
+    const out: TaskInfo[] = [];
+    for await (const t of this.list({ taskName }, signal ? { signal } : {})) if (t.taskName === taskName) out.push(t);
+    return out;
   }
 
   /** Task detail with status and counters. */
@@ -129,8 +136,8 @@ export class TasksResource {
   /** The task whose name is exactly `taskName` (newest first), leaving out the ids in `exclude`. */
   async findByName(taskName: string, opts: { exclude?: ReadonlySet<string>; signal?: AbortSignal | undefined } = {}): Promise<TaskInfo | undefined> {
     let best: TaskInfo | undefined;
-    for await (const t of this.list({ taskName }, opts.signal ? { signal: opts.signal } : {})) {
-      if (t.taskName !== taskName || opts.exclude?.has(t.taskId)) continue;
+    for (const t of await this.named(taskName, opts.signal)) {
+      if (opts.exclude?.has(t.taskId)) continue;
       // Newest by the server's own createTime: server times are compared only with each other.
       if (!best || (t.createTime ?? 0) > (best.createTime ?? 0)) best = t;
     }

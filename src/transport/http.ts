@@ -161,10 +161,10 @@ const REQUEST_ID_HEADERS = ['x-request-id', 'request-id', 'x-requestid', 'x-trac
 /** Sends requests with per-attempt timeouts and safe retries; maps failures to ZhichiError subclasses. */
 export class Transport {
   /** The retry settings of this transport, for callers that run their own retry loop (create task). */
-  readonly retryPolicy: { maxRetries: number; retry: Required<RetryOptions>; now: () => number; timeoutMs: number; settleMs: number };
+  readonly retryPolicy: { maxRetries: number; retry: Required<RetryOptions>; settleMs: number };
 
   constructor(private readonly o: TransportOptions) {
-    this.retryPolicy = { maxRetries: o.maxRetries, retry: o.retry, now: o.now, timeoutMs: o.timeoutMs, settleMs: o.settleMs ?? 4 * o.timeoutMs };
+    this.retryPolicy = { maxRetries: o.maxRetries, retry: o.retry, settleMs: o.settleMs ?? 4 * o.timeoutMs };
   }
 
   /** Absolute URL of a relative path plus query. */
