@@ -93,10 +93,11 @@ export class PostgresEventStore implements EventStore {
       await c.query("SELECT pg_advisory_xact_lock(hashtext('zhichi_events:' || $1))", [this.schema]);
       await c.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
       await c.query(`CREATE TABLE IF NOT EXISTS ${s}.zhichi_schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`);
-      const { rows } = await c.query<{ v: number | null }>(`SELECT MAX(version) AS v FROM ${s}.zhichi_schema_version`);
-      const have = rows[0]?.v ?? 0;
-      for (const m of POSTGRES_MIGRATIONS) {
-        if (m.version <= have) continue;
+      // Every step not recorded yet runs, in version order, so steps that landed in any order all apply.
+      const { rows } = await c.query<{ version: number }>(`SELECT version FROM ${s}.zhichi_schema_version`);
+      const have = new Set(rows.map((r) => Number(r.version)));
+      for (const m of [...POSTGRES_MIGRATIONS].sort((a, b) => a.version - b.version)) {
+        if (have.has(m.version)) continue;
         for (const stmt of m.statements) await c.query(stmt.replaceAll('{s}', s));
         await c.query(`INSERT INTO ${s}.zhichi_schema_version (version, applied_at) VALUES ($1, $2)`, [m.version, Date.now()]);
       }

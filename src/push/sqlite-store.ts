@@ -203,9 +203,11 @@ function migrate(db: Database): void {
   db.exec('CREATE TABLE IF NOT EXISTS zhichi_schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
   // IMMEDIATE takes the write lock up front, so two processes opening a new file migrate one after the other.
   db.transaction(() => {
-    const have = currentVersion(db);
-    for (const m of SQLITE_MIGRATIONS) {
-      if (m.version <= have) continue;
+    // Every step not recorded yet runs, in version order (not just those above the highest), so steps
+    // that landed in any order all apply.
+    const have = new Set((db.prepare('SELECT version FROM zhichi_schema_version').all() as { version: number }[]).map((r) => r.version));
+    for (const m of [...SQLITE_MIGRATIONS].sort((a, b) => a.version - b.version)) {
+      if (have.has(m.version)) continue;
       for (const s of m.statements) db.exec(s);
       db.prepare('INSERT INTO zhichi_schema_version (version, applied_at) VALUES (?, ?)').run(m.version, Date.now());
     }
