@@ -68,7 +68,7 @@ export class ZhichiClient {
       const apiSecret = o.apiSecret!;
       const manager = new TokenManager({
         store: this.store!,
-        key: tokenKey(o.tokenKeyPrefix, o.baseUrl, apiKey, this.companyId),
+        key: tokenKey(o.tokenKeyPrefix, o.baseUrl, apiKey, apiSecret, this.companyId),
         mint: async () => (await core.mintToken(apiKey, apiSecret)).content,
         now: () => clock.now(),
         refreshMarginMs: o.tokenRefreshMarginMs,

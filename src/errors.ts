@@ -103,6 +103,24 @@ export class ZhichiBusinessError extends ZhichiError {
   }
 }
 
+/**
+ * The token endpoint refused the credentials (a wrong or rotated apiKey / apiSecret): a business
+ * error of `GET tokens`, so `code` and `serverMessage` are the server's. Thrown at once for the call
+ * that met it and, without asking the server again, for this process's next calls until the mint
+ * window passes. A bad secret's refusals never use a good secret's mint window: the token key is
+ * bound to the credentials.
+ */
+export class ZhichiCredentialsError extends ZhichiBusinessError {
+  override readonly name: string = 'ZhichiCredentialsError';
+  constructor(refused: ZhichiBusinessError, retryInMs: number) {
+    super(refused.code, refused.serverMessage, refused.envelope, { method: refused.method, path: refused.path, requestId: refused.requestId });
+    this.message = redactText(
+      `token request refused: business error ${refused.code}: ${refused.serverMessage} (GET tokens): the server refused this apiKey / apiSecret; ` +
+        `this process's calls fail at once for the next ${Math.ceil(retryInMs / 1000)} s without asking again`,
+    );
+  }
+}
+
 /** The connection failed (refused, reset, DNS...). */
 export class ZhichiConnectionError extends ZhichiError {
   override readonly name: string = 'ZhichiConnectionError';

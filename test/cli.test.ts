@@ -104,6 +104,22 @@ describe('zhichi: program-level behaviour', () => {
     }
   });
 
+  it('a wrong secret is refused even while the right one\'s token is cached (the token key is bound to the credentials)', async () => {
+    const good = await zhichi(['robots'], { env });
+    expect(good.code).toBe(0);
+    const before = emu.stats().tokensIssued as number;
+    const wrong = 'rotated-away-secret-1234';
+    const r = await zhichi(['robots'], { env: { ...env, ZHICHI_SECRET: wrong } });
+    expect(r.code).toBe(EXIT.API);
+    expect(oneErrorLine(r)).toMatch(/token request refused: business error 10001: .*check ZHICHI_KEY and ZHICHI_SECRET/);
+    expect(r.err).not.toContain(wrong);
+    // The right secret still uses its cached token: no new mint, no refusal in its way.
+    const again = await zhichi(['robots'], { env });
+    expect(again.code).toBe(0);
+    expect(again.out.trim()).toBe('10');
+    expect(emu.stats().tokensIssued).toBe(before);
+  });
+
   it('reports wrong credentials as an API error (exit 3) without the secret, stack only with --debug', async () => {
     const wrong = 'wrong-secret-value-987654';
     // A new apiKey: tokens are cached per (base URL, apiKey, company) in the process.
@@ -117,7 +133,7 @@ describe('zhichi: program-level behaviour', () => {
 
     const dbg = await zhichi(['robots', '--debug'], { env: bad });
     expect(dbg.code).toBe(EXIT.API);
-    expect(dbg.err).toMatch(/ZhichiBusinessError/);
+    expect(dbg.err).toMatch(/ZhichiCredentialsError/);
     expect(dbg.err.split('\n').length).toBeGreaterThan(3);
     expect(dbg.err).not.toContain(wrong);
   });

@@ -43,7 +43,7 @@ afterEach(() => tmp.cleanup());
 describe('FileTokenStore: tokens', () => {
   it('round-trips a token, keyed by the token key, with an absolute expiry; never the apiKey or the secret', async () => {
     const store = new FileTokenStore({ path: file, now: () => clock.now() });
-    const key = tokenKey('zhichi:token:', 'https://gw.example/api/6.0.0/', 'the-api-key-123', 'company-1');
+    const key = tokenKey('zhichi:token:', 'https://gw.example/api/6.0.0/', 'the-api-key-123', 'the-secret-456', 'company-1');
     expect(await store.get(key)).toBeUndefined();
     await store.set(key, token('tok-aaaa-1'), 60_000);
     expect(await store.get(key)).toEqual({ ...token('tok-aaaa-1'), expiresAt: clock.now() + 60_000 });
@@ -54,6 +54,7 @@ describe('FileTokenStore: tokens', () => {
     expect(Object.keys(json.tokens)).toEqual([key]);
     expect(json.tokens[key]).toMatchObject({ accessToken: 'tok-aaaa-1', expiresAt: clock.now() + 60_000 });
     expect(raw).not.toContain('the-api-key-123');
+    expect(raw).not.toContain('the-secret-456');
 
     // A second store on the same file (another process) sees it.
     expect((await new FileTokenStore({ path: file, now: () => clock.now() }).get(key))?.accessToken).toBe('tok-aaaa-1');

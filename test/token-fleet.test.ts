@@ -155,6 +155,26 @@ describe.skipIf(!run)('tokens across processes (8 workers, real Redis, emulator)
     await teardownAll();
   });
 
+  it('a bad-secret process on the same Redis: the good ones lose no call (even across a revoke), the bad one gets the credentials error at once', async () => {
+    const emu = await emulator();
+    const o = options(emu);
+    // Worker 0 is an old pod with a rotated-away secret; the others have the right one.
+    await setupAll((i) => (i === 0 ? { ...o, apiSecret: 'rotated-away-secret' } : o));
+    const results = await runWithPause(CALLS, CALLS / 2, async () => {
+      expect(emu.revokeTokens()).toBeGreaterThan(0);
+    });
+    const [bad, ...good] = results;
+    expectAllOk(good, CALLS);
+    expect(bad!.ok).toBe(0);
+    expect(bad!.failed).toBe(CALLS);
+    for (const e of bad!.errors) expect(e).toMatch(/^ZhichiCredentialsError: token request refused: business error 10001/);
+    // The good ones minted twice (cold start + the revoke), unhindered by the bad one's refusals;
+    // the bad one asked once and then failed at once from its own memory of the refusal.
+    expect(issued(emu)).toBe(2);
+    expect((emu.stats().requestsByEndpoint as Record<string, number>).token).toBe(3);
+    await teardownAll();
+  });
+
   it('with "a new mint revokes the previous token": cold start and a revoke, still no failed call', async () => {
     const emu = await emulator({ revokeOnMint: true });
     await setupAll(options(emu));
@@ -211,7 +231,7 @@ describe.skipIf(!run)('tokens across processes (8 workers, real Redis, emulator)
     const emu = await emulator();
     const lockTtlMs = 1500;
     const o = options(emu, { tokenPolicy: { lockTtlMs, lockWaitMs: lockTtlMs + 4000 } });
-    const lockKey = `${tokenKey(o.tokenKeyPrefix!, emu.url, KEY, COMPANY)}:lock`;
+    const lockKey = `${tokenKey(o.tokenKeyPrefix!, emu.url, KEY, SECRET, COMPANY)}:lock`;
     // The mint hangs: the holder takes the lock and waits for the token endpoint.
     emu.setFaults({ endpoints: { token: { latencyMs: 60_000 } } });
     const [holder] = await startWorkers(1);

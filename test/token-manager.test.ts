@@ -10,7 +10,7 @@ import { TokenManager, tokenKey, type TokenPolicy } from '../src/auth/token-mana
 import { MemoryTokenStore, type TokenStore } from '../src/auth/token-store.js';
 import type { TokenContent } from '../src/contract/token.js';
 import { startEmulator, type EmulatorHandle } from '../src/emulator/index.js';
-import { ZhichiBusinessError, ZhichiClient, ZhichiFactory, ZhichiTimeoutError, ZhichiTokenRateError, ZhichiValidationError } from '../src/index.js';
+import { ZhichiBusinessError, ZhichiCredentialsError, ZhichiClient, ZhichiFactory, ZhichiTimeoutError, ZhichiTokenRateError, ZhichiValidationError } from '../src/index.js';
 import { ManualClock } from '../src/internal/clock.js';
 import { collectingLogger } from './helpers.js';
 import { PrivateRedis, TEST_REDIS_URL, freePort, haveRedisServer, redisForTests, redisAnswers } from './fixtures/token-fleet.js';
@@ -191,7 +191,7 @@ describe.skipIf(!run)('TokenManager over Redis', () => {
     expect(mint.calls).toBe(2);
   });
 
-  it('refused token requests count too: bad credentials cannot hammer the token endpoint', async () => {
+  it('refused token requests count too, and fail fast: bad credentials cannot hammer the token endpoint', async () => {
     const key = freshKey();
     let calls = 0;
     const refuse = async (): Promise<TokenContent> => {
@@ -202,10 +202,14 @@ describe.skipIf(!run)('TokenManager over Redis', () => {
     const ms = [manager(redisStore(), key, refuse, { policy }), manager(redisStore(), key, refuse, { policy })];
     const errors = [];
     for (let i = 0; i < 3; i++) for (const m of ms) errors.push(await m.getToken().catch((e: unknown) => e));
+    // Each process asks once; its later calls fail at once with the same credentials error.
     expect(calls).toBe(2);
-    expect(errors.slice(0, 2).every((e) => e instanceof ZhichiBusinessError)).toBe(true);
-    expect(errors.slice(2).every((e) => e instanceof ZhichiTokenRateError)).toBe(true);
-    expect((errors[2] as Error).message).toMatch(/The last token request of this process failed: business error 10001: invalid apiKey or apiSecret/);
+    expect(errors.every((e) => e instanceof ZhichiCredentialsError && e instanceof ZhichiBusinessError)).toBe(true);
+    expect((errors[5] as Error).message).toMatch(/token request refused: business error 10001: invalid apiKey or apiSecret \(GET tokens\): the server refused this apiKey \/ apiSecret/);
+    // A third process with the same bad credentials finds their window full: the rate error, no request.
+    const third = await manager(redisStore(), key, refuse, { policy }).getToken().catch((e: unknown) => e);
+    expect(third).toBeInstanceOf(ZhichiTokenRateError);
+    expect(calls).toBe(2);
   });
 
   it('Redis unreachable: tokens cached in the process, ONE warning, one mint', async () => {
@@ -266,6 +270,33 @@ describe.skipIf(!run)('TokenManager over Redis', () => {
 });
 
 describe('TokenManager without Redis', () => {
+  it('token fight: two server refusals of the current token, with no mint of ours in between, log one warning; forced refreshes never count', async () => {
+    const logger = collectingLogger();
+    const mint = fakeMint();
+    const store = new MemoryTokenStore();
+    const m = manager(store, 'fight', mint, { logger, policy: { minMintIntervalMs: 0 } });
+    const fights = () => logger.lines.filter((l) => l.includes('token fight'));
+    // Our own forced refreshes replace the token twice: not a fight.
+    await m.getToken();
+    await m.getToken({ refresh: true });
+    await m.getToken({ refresh: true });
+    expect(fights()).toEqual([]);
+    // The server refuses the current token (someone else's mint revoked it): once is a revocation...
+    await m.invalidate(await m.getToken());
+    expect(fights()).toEqual([]);
+    // ...and a 401 on a token another process of ours had already replaced is not one either.
+    const replaced = await m.getToken();
+    await store.set('fight', { accessToken: 'tok-from-a-sibling', tokenType: 'Bearer', expiresIn: 86_400, createTime: Date.now(), expiresAt: Date.now() + 86_400_000 }, 86_400_000);
+    await m.invalidate(replaced);
+    expect(fights()).toEqual([]);
+    // A second refusal of the current token: the warning, once.
+    await m.invalidate(await m.getToken());
+    await m.invalidate(await m.getToken());
+    expect(fights()).toHaveLength(1);
+    expect(fights()[0]).toMatch(/zhichi: token fight: the shared access token was refused \(HTTP 401\) 2 times within 10 min .*another deployment/);
+    expect(m.fightWarnings).toBe(1);
+  });
+
   it('memory store: the mint window follows the injected clock', async () => {
     const clock = new ManualClock();
     const mint = fakeMint();
@@ -336,7 +367,7 @@ describe.skipIf(!run)('ZhichiClient and ZhichiFactory with Redis', () => {
     const token = await c1.getToken();
     const raw = new Redis(TEST_REDIS_URL);
     try {
-      const key = tokenKey(prefix, emu.url, 'ck', 'cc');
+      const key = tokenKey(prefix, emu.url, 'ck', 'cs-secret-31', 'cc');
       expect(JSON.parse((await raw.get(key))!).accessToken).toBe(token);
       expect(await raw.pttl(key)).toBeGreaterThan(86_000_000);
       // The seed-style factory builds a ZhichiClient inside: same env, same shared token.

@@ -53,7 +53,7 @@ describe.skipIf(!run)('RedisTokenStore (real Redis)', () => {
   it('never stores the apiSecret, and the key does not reveal the apiKey', async () => {
     const apiKey = 'visible-api-key-123';
     const apiSecret = 'very-secret-456';
-    const key = tokenKey(PREFIX, 'http://x/api/6.0.0/', apiKey, 'co');
+    const key = tokenKey(PREFIX, 'http://x/api/6.0.0/', apiKey, apiSecret, 'co');
     expect(key.startsWith(PREFIX)).toBe(true);
     expect(key).not.toContain(apiKey);
     expect(key).not.toContain(apiSecret);
@@ -62,10 +62,12 @@ describe.skipIf(!run)('RedisTokenStore (real Redis)', () => {
     expect(value).not.toContain(apiSecret);
     expect(value).not.toContain(apiKey);
     expect(JSON.parse(value!)).toEqual({ accessToken: 'tok-secret-check', tokenType: 'Bearer', expiresIn: 86_400, createTime: 1_700_000_000_000 });
-    // Different base URL, apiKey or company: different keys.
-    expect(tokenKey(PREFIX, 'http://y/api/6.0.0/', apiKey, 'co')).not.toBe(key);
-    expect(tokenKey(PREFIX, 'http://x/api/6.0.0/', 'other', 'co')).not.toBe(key);
-    expect(tokenKey(PREFIX, 'http://x/api/6.0.0/', apiKey, 'co2')).not.toBe(key);
+    // Different base URL, apiKey, secret or company: different keys (a wrong secret never finds the right one's token).
+    expect(tokenKey(PREFIX, 'http://x/api/6.0.0/', apiKey, apiSecret, 'co')).toBe(key);
+    expect(tokenKey(PREFIX, 'http://y/api/6.0.0/', apiKey, apiSecret, 'co')).not.toBe(key);
+    expect(tokenKey(PREFIX, 'http://x/api/6.0.0/', 'other', apiSecret, 'co')).not.toBe(key);
+    expect(tokenKey(PREFIX, 'http://x/api/6.0.0/', apiKey, 'very-secret-457', 'co')).not.toBe(key);
+    expect(tokenKey(PREFIX, 'http://x/api/6.0.0/', apiKey, apiSecret, 'co2')).not.toBe(key);
   });
 
   it('deleteIf deletes only the token that failed (compare-and-delete)', async () => {

@@ -1,8 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { TokenContent } from '../contract/token.js';
-import { ZhichiConnectionError, ZhichiTimeoutError, ZhichiTokenRateError, ZhichiValidationError, type ValidationIssue } from '../errors.js';
+import {
+  ZhichiBusinessError, ZhichiConnectionError, ZhichiCredentialsError, ZhichiTimeoutError, ZhichiTokenRateError, ZhichiValidationError,
+  type ValidationIssue,
+} from '../errors.js';
 import type { Logger } from '../internal/logger.js';
 import { registerSecret } from '../internal/redact.js';
 import { MemoryTokenStore, type StoredToken, type TokenStore } from './token-store.js';
@@ -67,13 +70,24 @@ const POLL_MIN_MS = 5;
 const POLL_MAX_MS = 50;
 
 /**
- * Builds the cache key of a token: namespaced by base URL, apiKey and companyId. The apiKey is
- * hashed so that the key itself reveals nothing; the secret never takes part.
+ * Builds the cache key of a token: an HMAC-SHA256, keyed by the apiSecret, of the base URL, apiKey
+ * and companyId. The key is bound to the credentials that mint under it: a process with a wrong or
+ * rotated secret never finds (and serves) the token of the right one, and its refused mints count
+ * in its own mint window, not in the good credentials' window. The key reveals neither the apiKey
+ * nor the secret.
  */
-export function tokenKey(prefix: string, baseUrl: string, apiKey: string, companyId: string | undefined): string {
-  const h = createHash('sha256').update(`${baseUrl}\n${apiKey}\n${companyId ?? ''}`).digest('hex').slice(0, 32);
+export function tokenKey(prefix: string, baseUrl: string, apiKey: string, apiSecret: string, companyId: string | undefined): string {
+  const h = createHmac('sha256', `zhichi-token-key\n${apiSecret}`).update(`${baseUrl}\n${apiKey}\n${companyId ?? ''}`).digest('hex').slice(0, 32);
   return `${prefix}${h}`;
 }
+
+
+/** Refusals of fleet-current tokens within this long of each other make a token fight, ms. */
+const FIGHT_WINDOW_MS = 10 * 60_000;
+/** How many such refusals within {@link FIGHT_WINDOW_MS} make a token fight. */
+const FIGHT_REFUSALS = 2;
+/** At most one token-fight warning per this long, ms. */
+const FIGHT_WARN_EVERY_MS = 60 * 60_000;
 
 /** Converts the token endpoint's content to a {@link StoredToken} in the local clock. */
 export function toStoredToken(t: TokenContent, localNow: number): StoredToken {
@@ -139,6 +153,13 @@ export class TokenManager {
   private degraded = false;
   /** Why this process's last token request failed, for the rate error's message. */
   private lastMintError: string | undefined;
+  /** The server refused these credentials: fail fast with this error until `until` (monotonic ms). */
+  private refusal: { error: ZhichiCredentialsError; until: number } | undefined;
+  /** When (monotonic ms) a token that was still the store's current one was refused by the server. */
+  private readonly refusedCurrent: number[] = [];
+  private lastFightWarning = -Infinity;
+  /** Number of token-fight warnings logged (for diagnostics and tests). */
+  fightWarnings = 0;
   /** Number of tokens this manager minted (for diagnostics and tests). */
   mints = 0;
   /** Number of times the shared store failed and process-local caching took over. */
@@ -171,7 +192,7 @@ export class TokenManager {
   async getStored(opts: { refresh?: boolean } = {}): Promise<StoredToken> {
     if (opts.refresh) {
       const current = this.local ?? (await this.withStore((s) => s.get(this.o.key)));
-      if (current) await this.invalidate(current.accessToken);
+      if (current) await this.discard(current.accessToken, false);
     }
     for (;;) {
       if (this.fresh(this.local)) return this.local;
@@ -189,11 +210,39 @@ export class TokenManager {
    * if the store still holds that same token.
    */
   async invalidate(accessToken: string): Promise<void> {
+    await this.discard(accessToken, true);
+  }
+
+  /** Forgets a token; `refusedByServer` when the server refused it (a forced refresh is not). */
+  private async discard(accessToken: string, refusedByServer: boolean): Promise<void> {
     this.rejected.add(accessToken);
     // Bounded: only the last few refused tokens matter.
     if (this.rejected.size > 16) this.rejected.delete(this.rejected.values().next().value!);
     if (this.local?.accessToken === accessToken) this.local = undefined;
-    await this.withStore((s) => s.deleteIf(this.o.key, accessToken));
+    const wasCurrent = await this.withStore((s) => s.deleteIf(this.o.key, accessToken));
+    if (wasCurrent && refusedByServer) this.noteRefusedCurrent();
+  }
+
+  /**
+   * The server refused the token the whole fleet shares, and no process of the fleet had replaced
+   * it (the compare-and-delete found it still current). Once is a revocation; twice within
+   * {@link FIGHT_WINDOW_MS} means something else mints with these credentials and each of its mints
+   * revokes ours (a token fight): say so once, naming the likely causes.
+   */
+  private noteRefusedCurrent(): void {
+    const t = performance.now();
+    this.refusedCurrent.push(t);
+    while (this.refusedCurrent.length > 0 && t - this.refusedCurrent[0]! > FIGHT_WINDOW_MS) this.refusedCurrent.shift();
+    if (this.refusedCurrent.length < FIGHT_REFUSALS || t - this.lastFightWarning < FIGHT_WARN_EVERY_MS) return;
+    this.lastFightWarning = t;
+    this.fightWarnings++;
+    this.o.logger.warn(
+      `zhichi: token fight: the shared access token was refused (HTTP 401) ${this.refusedCurrent.length} times within ` +
+        `${FIGHT_WINDOW_MS / 60_000} min while no process sharing this token store had replaced it. Something else is ` +
+        `minting tokens with the same apiKey and each of its mints revokes ours: another deployment, a script or the ` +
+        `seed's PHP module with its own cache, or a different token store / tokenKeyPrefix. Give every user of this ` +
+        `apiKey one shared token store (redisUrl) and key prefix.`,
+    );
   }
 
   /** The token currently cached by this process, if any (no network). */
@@ -238,6 +287,9 @@ export class TokenManager {
   }
 
   private async obtain(): Promise<StoredToken> {
+    // Credentials the server refused lately: fail at once, without asking it again.
+    if (this.refusal && performance.now() < this.refusal.until) throw this.refusal.error;
+    this.refusal = undefined;
     let started = performance.now();
     let pause = POLL_MIN_MS;
     let rateWaited = 0;
@@ -323,6 +375,14 @@ export class TokenManager {
         if (!(err instanceof ZhichiConnectionError)) {
           this.lastMintError = (err as Error)?.message ?? String(err);
           if (this.policy.minMintIntervalMs > 0) await store.recordMint?.(`${key}:mints`, this.policy.minMintIntervalMs).catch(() => {});
+        }
+        // A business error of GET tokens is the server refusing these credentials (10001 on the
+        // emulator; Sobot's code is assumed, docs/tokens.md): fail fast from now on, for a while.
+        if (err instanceof ZhichiBusinessError) {
+          const holdMs = Math.max(this.policy.minMintIntervalMs, 1_000);
+          const error = err instanceof ZhichiCredentialsError ? err : new ZhichiCredentialsError(err, holdMs);
+          this.refusal = { error, until: performance.now() + holdMs };
+          throw error;
         }
         throw err;
       }

@@ -1,5 +1,5 @@
 import {
-  ZhichiAbortError, ZhichiBusinessError, ZhichiConnectionError, ZhichiError, ZhichiHttpError, ZhichiResponseValidationError,
+  ZhichiAbortError, ZhichiBusinessError, ZhichiConnectionError, ZhichiCredentialsError, ZhichiError, ZhichiHttpError, ZhichiResponseValidationError,
   ZhichiValidationError,
 } from '../errors.js';
 import { BUSINESS_CODE } from '../contract/index.js';
@@ -26,7 +26,7 @@ export function describeFailure(err: unknown): Failure {
   if (err instanceof ZhichiValidationError) return { exitCode: EXIT.USAGE, line: oneLine(err.message) };
   if (err instanceof ZhichiBusinessError) {
     const hint =
-      err.code === BUSINESS_CODE.INVALID_CREDENTIALS ? ' (check ZHICHI_KEY and ZHICHI_SECRET)'
+      err instanceof ZhichiCredentialsError || err.code === BUSINESS_CODE.INVALID_CREDENTIALS ? ' (check ZHICHI_KEY and ZHICHI_SECRET)'
       : err.code === BUSINESS_CODE.FORBIDDEN ? ' (check ZHICHI_COMPANY_ID)'
       : '';
     return { exitCode: EXIT.API, line: oneLine(err.message + hint) };
