@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { defaultTokenCachePath, FileTokenStore } from '../src/auth/file-token-store.js';
@@ -28,7 +28,18 @@ function warnings(): Logger & { lines: string[] } {
 }
 
 /** The mint lock file FileTokenStore uses for `key` (the lock key, as the token manager builds it). */
-const lockFile = (cache: string, key: string) => `${cache}.${createHash('sha256').update(key).digest('hex').slice(0, 16)}.lock`;
+/** The newest generation file of a lock (`<base>.<n>`), or `<base>.0` when there is none yet. */
+const lockGen = (base: string): string => {
+  const dir = dirname(base);
+  const gens = existsSync(dir)
+    ? readdirSync(dir).filter((f) => f.startsWith(`${basename(base)}.`) && /^\d+$/.test(f.slice(basename(base).length + 1))).map((f) => Number(f.slice(basename(base).length + 1)))
+    : [];
+  return `${base}.${gens.length ? Math.max(...gens) : 0}`;
+};
+const lockFile = (cache: string, key: string) => lockGen(`${cache}.${createHash('sha256').update(key).digest('hex').slice(0, 16)}.lock`);
+const FENCE = /^\d+\.[0-9a-f]{32}$/;
+/** A lock file released by its holder: kept, with its mtime at the epoch. */
+const released = (p: string) => statSync(p).mtimeMs === 0;
 
 let tmp: ReturnType<typeof tempDir>;
 let file: string;
@@ -88,8 +99,10 @@ describe('FileTokenStore: tokens', () => {
     const b = new FileTokenStore({ path: file, now: () => clock.now() });
     await Promise.all(Array.from({ length: 24 }, (_, i) => (i % 2 ? a : b).set(`k${i}`, token(`tok-${i}`), 60_000)));
     for (let i = 0; i < 24; i++) expect((await a.get(`k${i}`))?.accessToken).toBe(`tok-${i}`);
-    // No temp or lock file is left behind.
-    expect(readdirSync(join(tmp.dir, 'cache', 'zhichi'))).toEqual(['tokens.json']);
+    // No temp file is left behind; of the write lock's 24 generations only the newest 3 are kept, all released.
+    const left = readdirSync(join(tmp.dir, 'cache', 'zhichi')).sort();
+    expect(left).toEqual(['tokens.json', 'tokens.json.lock.21', 'tokens.json.lock.22', 'tokens.json.lock.23']);
+    for (const f of left.slice(1)) expect(released(join(tmp.dir, 'cache', 'zhichi', f))).toBe(true);
   });
 
   it('counts mints per window and forgets a window that ended', async () => {
@@ -187,17 +200,19 @@ describe('FileTokenStore: the mint lock', () => {
     const a = new FileTokenStore({ path: file });
     const b = new FileTokenStore({ path: file });
     const fence = await a.tryLock('k:lock', 5_000);
-    expect(fence).toMatch(/^[0-9a-f]{32}$/);
+    expect(fence).toMatch(FENCE);
     expect(JSON.parse(readFileSync(lockFile(file, 'k:lock'), 'utf8'))).toMatchObject({ fence, ttlMs: 5_000 });
     expect(await b.tryLock('k:lock', 5_000)).toBeUndefined();
     expect(await b.unlock('k:lock', 'not-the-fence')).toBe(false);
     expect(await b.renewLock('k:lock', 'not-the-fence', 5_000)).toBe(false);
     expect(await a.renewLock('k:lock', fence!, 5_000)).toBe(true);
     expect(await a.unlock('k:lock', fence!)).toBe(true);
-    expect(existsSync(lockFile(file, 'k:lock'))).toBe(false);
-    expect(await b.tryLock('k:lock', 5_000)).toMatch(/^[0-9a-f]{32}$/);
+    expect(released(lockFile(file, 'k:lock'))).toBe(true);
+    expect(await a.unlock('k:lock', fence!)).toBe(false);
+    expect(await a.renewLock('k:lock', fence!, 5_000)).toBe(false);
+    expect(await b.tryLock('k:lock', 5_000)).toMatch(FENCE);
     // Another key has its own lock.
-    expect(await a.tryLock('other:lock', 5_000)).toMatch(/^[0-9a-f]{32}$/);
+    expect(await a.tryLock('other:lock', 5_000)).toMatch(FENCE);
   });
 
   it('breaks a lock whose holder died (older than its TTL); the dead holder can neither renew nor release it', async () => {
@@ -213,13 +228,13 @@ describe('FileTokenStore: the mint lock', () => {
     const older = new Date(Date.now() - 6_000);
     utimesSync(lf, older, older);
     const fence = await live.tryLock('k:lock', 5_000);
-    expect(fence).toMatch(/^[0-9a-f]{32}$/);
+    expect(fence).toMatch(FENCE);
     expect(fence).not.toBe(oldFence);
     expect(await dead.renewLock('k:lock', oldFence, 5_000)).toBe(false);
     expect(await dead.unlock('k:lock', oldFence)).toBe(false);
-    expect(JSON.parse(readFileSync(lf, 'utf8'))).toMatchObject({ fence });
-    // Nothing is left aside.
-    expect(readdirSync(join(tmp.dir, 'cache', 'zhichi')).filter((f) => f.endsWith('.stale'))).toEqual([]);
+    expect(JSON.parse(readFileSync(lockFile(file, 'k:lock'), 'utf8'))).toMatchObject({ fence });
+    // The takeover created the next generation; the dead holder's file is not the lock any more.
+    expect(lockFile(file, 'k:lock')).not.toBe(lf);
   });
 
   it('keeps a renewed lock: renewal moves the mtime that staleness is judged by', async () => {
@@ -234,13 +249,15 @@ describe('FileTokenStore: the mint lock', () => {
 
   it('a stale write lock (a writer died mid-write) does not block writes', async () => {
     mkdirSync(join(tmp.dir, 'cache', 'zhichi'), { recursive: true });
-    writeFileSync(`${file}.lock`, JSON.stringify({ fence: 'dead', ttlMs: 3_000 }));
+    writeFileSync(`${file}.lock.0`, JSON.stringify({ fence: '0.dead', ttlMs: 3_000 }));
     const older = new Date(Date.now() - 60_000);
-    utimesSync(`${file}.lock`, older, older);
+    utimesSync(`${file}.lock.0`, older, older);
     const store = new FileTokenStore({ path: file, now: () => clock.now() });
     await store.set('k', token('tok-after-dead-writer'), 60_000);
     expect((await store.get('k'))?.accessToken).toBe('tok-after-dead-writer');
-    expect(existsSync(`${file}.lock`)).toBe(false);
+    // The writer took generation 1 and released it when done.
+    expect(lockGen(`${file}.lock`)).toBe(`${file}.lock.1`);
+    expect(released(`${file}.lock.1`)).toBe(true);
   });
 
   it('two managers on two stores of one file mint once, even with a dead holder\'s lock in the way', async () => {

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createHash } from 'node:crypto';
-import { link, mkdir, open, readFile, rename, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ZhichiValidationError } from '../errors.js';
 import { silentLogger, type Logger } from '../internal/logger.js';
 import { registerSecret } from '../internal/redact.js';
@@ -72,11 +72,13 @@ const emptyData = (): CacheData => ({ version: 1, tokens: Object.create(null) as
  * - The file (mode 0600, in a directory created 0700) holds live bearer tokens keyed by the token
  *   key; never the apiKey or the secret. Expiry is absolute epoch ms; expired entries are pruned on
  *   every write.
- * - Writes are atomic (temp file + rename), under a short write lock (`<file>.lock`), so readers
- *   never see half a file and concurrent writers never lose each other's entries.
- * - The mint lock is an exclusive lock file (`open(…, 'wx')`) next to the cache holding a random
- *   fence; it is stale, and broken, once its mtime is older than its TTL (the holder died);
- *   renewal touches the mtime.
+ * - Writes are atomic (temp file + rename), under a short write lock (`<file>.lock.<n>`), so
+ *   readers never see half a file and concurrent writers never lose each other's entries.
+ * - Locks (the write lock and each key's mint lock) are generations of exclusive files
+ *   (`open(…, 'wx')`) next to the cache, each holding a random fence: the holder created the newest
+ *   generation; once its mtime is older than its TTL (the holder died) or it is released, the next
+ *   taker creates the next generation, so of several processes finding a dead holder exactly one
+ *   takes over. Renewal touches the mtime.
  * - A corrupt or unreadable file is treated as empty with one warning, and replaced on the next write.
  */
 export class FileTokenStore implements TokenStore {
@@ -137,29 +139,12 @@ export class FileTokenStore implements TokenStore {
   }
 
   async renewLock(key: string, fence: string, _ttlMs: number): Promise<boolean> {
-    const p = this.lockPath(key);
-    if ((await readLock(p))?.fence !== fence) return false;
     // Staleness is judged from the mtime, so touching the file extends the lock.
-    const t = new Date();
-    try {
-      await utimes(p, t, t);
-      return true;
-    } catch (err) {
-      if (code(err) === 'ENOENT') return false;
-      throw err;
-    }
+    return renew(this.lockPath(key), fence);
   }
 
   async unlock(key: string, fence: string): Promise<boolean> {
-    const p = this.lockPath(key);
-    if ((await readLock(p))?.fence !== fence) return false;
-    try {
-      await unlink(p);
-      return true;
-    } catch (err) {
-      if (code(err) === 'ENOENT') return false;
-      throw err;
-    }
+    return release(this.lockPath(key), fence);
   }
 
   async mintWindow(key: string): Promise<MintWindow> {
@@ -179,7 +164,7 @@ export class FileTokenStore implements TokenStore {
     });
   }
 
-  /** The mint lock file of `key`: hashed, so any key makes a safe file name. */
+  /** The mint lock of `key` (its generation files are `<this>.<n>`): hashed, so any key makes a safe file name. */
   private lockPath(key: string): string {
     return `${this.path}.${createHash('sha256').update(key).digest('hex').slice(0, 16)}.lock`;
   }
@@ -282,7 +267,7 @@ export class FileTokenStore implements TokenStore {
         for (const [k, w] of Object.entries(d.mints)) if (w.until <= now) delete d.mints[k];
         await this.writeAtomic(`${JSON.stringify(d, null, 2)}\n`);
       } finally {
-        if ((await readLock(lock).catch(() => undefined))?.fence === fence) await unlink(lock).catch(() => undefined);
+        await release(lock, fence).catch(() => false);
       }
     } catch (err) {
       // The directory may have been removed since it was created: create it again next time.
@@ -334,81 +319,146 @@ async function readLock(p: string): Promise<LockContent | undefined> {
   return { fence: '', ttlMs: undefined };
 }
 
-/** Creates the lock file `p` if nobody holds it (breaking a stale one); its fence, or undefined. */
-async function acquire(p: string, ttlMs: number): Promise<string | undefined> {
-  const fence = newFence();
-  for (let attempt = 0; attempt < 2; attempt++) {
-    let fh: FileHandle | undefined;
-    try {
-      fh = await open(p, 'wx', 0o600);
-    } catch (err) {
-      if (code(err) !== 'EEXIST') throw err;
-    }
-    if (fh) {
-      try {
-        await fh.writeFile(JSON.stringify({ fence, ttlMs, pid: process.pid }));
-      } catch (err) {
-        await fh.close().catch(() => undefined);
-        await unlink(p).catch(() => undefined);
-        throw err;
-      }
-      await fh.close();
-      return fence;
-    }
-    if (!(await breakIfStale(p, ttlMs))) return undefined;
-  }
-  return undefined;
-}
-
-/** {@link acquire}, retrying with short pauses for up to `waitMs`. */
-async function acquireWaiting(p: string, staleMs: number, waitMs: number): Promise<string> {
-  const deadline = Date.now() + waitMs;
-  let pause = 2;
-  for (;;) {
-    const fence = await acquire(p, staleMs);
-    if (fence !== undefined) return fence;
-    if (Date.now() >= deadline) throw Object.assign(new Error(`write lock ${p} held by another process for more than ${waitMs} ms`), { code: 'ELOCKED' });
-    await sleep(pause * (0.5 + Math.random() / 2));
-    pause = Math.min(pause * 2, 20);
-  }
-}
-
-/** Whether the lock file `p`, last touched at `mtimeMs`, has outlived its TTL (its holder died). */
-async function stale(p: string, mtimeMs: number, ttlMs: number): Promise<boolean> {
-  // The holder's own TTL wins; a file caught mid-write (no content yet) is judged by the caller's.
-  const held = await readLock(p).catch(() => undefined);
-  return Date.now() - mtimeMs > (held?.ttlMs ?? ttlMs);
-}
+/*
+ * Locks by generation. A lock `base` is a series of files `base.0`, `base.1`, ...; the holder is
+ * whoever created the highest generation, until that file goes stale (its mtime older than its
+ * TTL: the holder died or stopped renewing) or is released (mtime set to the epoch). Taking a free
+ * or stale lock is creating the NEXT generation with O_EXCL, so of any number of processes that
+ * find the same dead holder exactly one wins: no file is ever renamed or removed to take a lock,
+ * which is what made the old rename-aside takeover racy (a breaker could move a fresh lock away
+ * for an instant, and a third process take the lock in that instant). Old generations are pruned,
+ * never the newest few, so an O_EXCL create on a generation that existed always fails.
+ */
 
 /**
- * Removes the lock file `p` if it is stale; true when the caller should try to create it again.
- * The file is first renamed aside (atomic: one breaker wins) and checked again there, so a fresh
- * lock created after our first look is put back instead of being deleted.
+ * Generations kept behind the newest one: a taker with a slightly old listing collides with them
+ * (EEXIST); one whose listing is older than that still loses, at its check after the create.
  */
-async function breakIfStale(p: string, ttlMs: number): Promise<boolean> {
+const KEEP_GENERATIONS = 2;
+
+/** A fence encodes its generation: `<gen>.<random>`. */
+function fenceGen(fence: string): number | undefined {
+  const m = /^(\d+)\.[0-9a-f]+$/.exec(fence);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** The generations of lock `base` on disk, ascending. */
+async function generations(base: string): Promise<number[]> {
+  const prefix = `${basename(base)}.`;
+  let names: string[];
+  try {
+    names = await readdir(dirname(base));
+  } catch (err) {
+    if (code(err) === 'ENOENT') return [];
+    throw err;
+  }
+  const gens: number[] = [];
+  for (const n of names) {
+    if (!n.startsWith(prefix)) continue;
+    const rest = n.slice(prefix.length);
+    if (/^\d{1,15}$/.test(rest)) gens.push(Number(rest));
+  }
+  return gens.sort((a, b) => a - b);
+}
+
+/** Whether generation file `p` is free to supersede: released, or stale; undefined if it is gone. */
+async function supersedable(p: string, ttlMs: number): Promise<boolean | undefined> {
   let st;
   try {
     st = await stat(p);
   } catch (err) {
-    if (code(err) === 'ENOENT') return true;
+    if (code(err) === 'ENOENT') return undefined;
     throw err;
   }
-  if (!(await stale(p, st.mtimeMs, ttlMs))) return false;
-  const aside = `${p}.${newFence().slice(0, 8)}.stale`;
+  if (st.mtimeMs === 0) return true;
+  // The holder's own TTL wins; a file caught mid-write (no content yet) is judged by the caller's.
+  const held = await readLock(p).catch(() => undefined);
+  return Date.now() - st.mtimeMs > (held?.ttlMs ?? ttlMs);
+}
+
+/** Takes lock `base` if it is free, released or stale; its fence, or undefined when it is held. */
+async function acquire(base: string, ttlMs: number): Promise<string | undefined> {
+  const gens = await generations(base);
+  const top = gens.at(-1);
+  if (top !== undefined) {
+    const free = await supersedable(`${base}.${top}`, ttlMs);
+    // Gone (pruned by a newer taker, or removed by hand): someone moved on; look again next time.
+    if (free !== true) return undefined;
+  }
+  const gen = (top ?? -1) + 1;
+  const fence = `${gen}.${newFence()}`;
+  let fh: FileHandle;
   try {
-    await rename(p, aside);
+    fh = await open(`${base}.${gen}`, 'wx', 0o600);
   } catch (err) {
-    if (code(err) === 'ENOENT') return true;
+    // Another process took this generation first: it holds the lock.
+    if (code(err) === 'EEXIST') return undefined;
     throw err;
   }
-  const moved = await stat(aside);
-  if (await stale(aside, moved.mtimeMs, ttlMs)) {
-    await unlink(aside).catch(() => undefined);
-    return true;
+  try {
+    await fh.writeFile(JSON.stringify({ fence, ttlMs, pid: process.pid }));
+  } finally {
+    await fh.close();
   }
-  // Someone took the lock between our look and the rename: give it back (link fails if yet
-  // another process created one meanwhile; that one then holds the lock).
-  await link(aside, p).catch(() => undefined);
-  await unlink(aside).catch(() => undefined);
-  return false;
+  const now = await generations(base);
+  if (now.at(-1) !== gen) {
+    // Our listing was so old that this generation had been pruned and a newer one is the lock:
+    // we created a file nobody takes for the lock; give it up.
+    await utimes(`${base}.${gen}`, 0, 0).catch(() => undefined);
+    return undefined;
+  }
+  for (const g of now) if (g < gen - KEEP_GENERATIONS) await unlink(`${base}.${g}`).catch(() => undefined);
+  return fence;
+}
+
+/** The file of lock `base` if `fence` still holds it (its generation is the newest, carries it, and is not released). */
+async function holds(base: string, fence: string): Promise<string | undefined> {
+  const gen = fenceGen(fence);
+  if (gen === undefined) return undefined;
+  const p = `${base}.${gen}`;
+  if ((await readLock(p))?.fence !== fence) return undefined;
+  // Released already (mtime at the epoch): no longer held.
+  if ((await stat(p).catch(() => undefined))?.mtimeMs === 0) return undefined;
+  const top = (await generations(base)).at(-1);
+  return top === gen ? p : undefined;
+}
+
+/** Extends lock `base` held with `fence` (touches its mtime); false if it was taken over. */
+async function renew(base: string, fence: string): Promise<boolean> {
+  const p = await holds(base, fence);
+  if (p === undefined) return false;
+  const t = new Date();
+  try {
+    await utimes(p, t, t);
+    return true;
+  } catch (err) {
+    if (code(err) === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+/** Releases lock `base` held with `fence`: its mtime goes to the epoch, so the next taker supersedes it at once. */
+async function release(base: string, fence: string): Promise<boolean> {
+  const p = await holds(base, fence);
+  if (p === undefined) return false;
+  try {
+    await utimes(p, 0, 0);
+    return true;
+  } catch (err) {
+    if (code(err) === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+/** {@link acquire}, retrying with short pauses for up to `waitMs`. */
+async function acquireWaiting(base: string, staleMs: number, waitMs: number): Promise<string> {
+  const deadline = Date.now() + waitMs;
+  let pause = 2;
+  for (;;) {
+    const fence = await acquire(base, staleMs);
+    if (fence !== undefined) return fence;
+    if (Date.now() >= deadline) throw Object.assign(new Error(`write lock ${base} held by another process for more than ${waitMs} ms`), { code: 'ELOCKED' });
+    await sleep(pause * (0.5 + Math.random() / 2));
+    pause = Math.min(pause * 2, 20);
+  }
 }
