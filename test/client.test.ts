@@ -4,7 +4,10 @@ import {
   ZhichiConnectionError, ZhichiValidationError, ZhichiAbortError, ZhichiUnknownOutcomeError, MemoryTokenStore, type ClientOptions,
 } from '../src/index.js';
 import { startEmulator } from '../src/emulator/index.js';
-import { collectingLogger, control, requestsTo, seedTask } from './helpers.js';
+import { collectingLogger, control, requestsTo, seedTask, TEST_NOW } from './helpers.js';
+import { ManualClock } from '../src/internal/clock.js';
+import { Transport, undiciSender } from '../src/transport/http.js';
+import { DEFAULT_RETRY } from '../src/transport/retry.js';
 
 const SECRET = 'emu-secret-Qx7';
 const KEY = 'emu-key';
@@ -149,6 +152,46 @@ describe('ZhichiClient against the emulator', () => {
     expect(after.length - before).toBe(3);
     expect(after.slice(-3).map((r) => r.status)).toEqual([500, 500, 200]);
     await control(emu.url, 'POST', '/__emulator/faults', {});
+  });
+
+  it('reads under 20 % injected faults (5xx and resets): the default retries lose none of 1,000 reads; the old default of 2 lost some', async () => {
+    const faults = { errorRate: 0.1, errorStatus: 503, resetRate: 0.1, seed: 11, endpoints: ['robotsCount', 'numbers', 'templates'] };
+    // An emulator of its own: 2,000 reads would fill the shared one's request log.
+    const own = await startEmulator({ apiKey: KEY, apiSecret: SECRET, companyId: COMPANY, seed: 7, env: {} });
+    const run = async (c: ZhichiClient) => {
+      await c.getToken();
+      const reads = [() => c.robots.count(), () => c.numbers.list(), () => c.templates.list()];
+      let failed = 0;
+      // One after another: the fault draws follow the request order, so a seed gives the same faults.
+      for (let i = 0; i < 1000; i++) await reads[i % 3]!().catch(() => failed++);
+      return failed;
+    };
+    try {
+      await control(own.url, 'POST', '/__emulator/faults', faults);
+      expect(await run(client({ baseUrl: own.url }))).toBe(0);
+      await control(own.url, 'POST', '/__emulator/faults', faults);
+      // 0.2^3 = 0.8 % per read: about 8 of 1,000.
+      expect(await run(client({ baseUrl: own.url, maxRetries: 2 }))).toBeGreaterThan(0);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('a request with its retries stays within retry.maxElapsedMs (time injected: the backoff sleeps advance a manual clock)', async () => {
+    const clock = new ManualClock(TEST_NOW);
+    const transport = new Transport({
+      baseUrl: emu.url, timeoutMs: 5_000, maxRetries: 10, retry: { ...DEFAULT_RETRY, baseDelayMs: 80, maxDelayMs: 80, maxElapsedMs: 100 },
+      sender: undiciSender(), logger: collectingLogger(), now: () => clock.now(), random: () => 0,
+      sleep: async (ms) => clock.advance(ms),
+    });
+    const before = (await requestsTo(emu.url, '/robots/count')).length;
+    await control(emu.url, 'POST', '/__emulator/faults', { errorRate: 1, errorStatus: 503, endpoints: ['robotsCount'] });
+    await expect(transport.send({ method: 'GET', path: `companies/${COMPANY}/robots/count`, retry: true })).rejects.toBeInstanceOf(ZhichiHttpError);
+    // Equal jitter at random() = 0: each backoff is 80 / 2 = 40 ms. Attempts at 0, 40 and 80 ms fit the 100 ms budget; one at 120 would not.
+    expect((await requestsTo(emu.url, '/robots/count')).length - before).toBe(3);
+    expect(clock.now() - TEST_NOW).toBe(80);
+    await control(emu.url, 'POST', '/__emulator/faults', {});
+    expect(() => client({ retry: { maxElapsedMs: -1 } })).toThrow(/retry\.maxElapsedMs must be 0 or more/);
   });
 
   it('gives up after maxRetries with the HTTP error', async () => {

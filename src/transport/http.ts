@@ -191,6 +191,9 @@ export class Transport {
     }
     const sleep = this.o.sleep ?? realSleep;
     const maxAttempts = req.retry ? this.o.maxRetries + 1 : 1;
+    const firstStarted = this.o.now();
+    // Within the request's budget (retry.maxElapsedMs) a retry may still start after `delay`.
+    const inBudget = (delay: number) => this.o.now() - firstStarted + delay <= this.o.retry.maxElapsedMs;
     for (let attempt = 0; ; attempt++) {
       const userSignal = req.signal ?? this.o.signal;
       if (userSignal?.aborted) throw new ZhichiAbortError('request aborted', info, { cause: userSignal.reason });
@@ -211,17 +214,17 @@ export class Transport {
         const requestId = requestIdOf(res.headers);
         this.o.logger.debug?.('zhichi request', { method: req.method, path: info.path, status: res.status, ms: this.o.now() - started, attempt });
         if (res.status >= 200 && res.status < 300) return res;
-        if (!(canRetry && isRetryableStatus(res.status))) {
-          throw httpErrorFor(res.status, res.text, { ...info, requestId });
-        }
         const ra = parseRetryAfter(res.headers['retry-after'], Date.now());
         const delay = backoffDelay(attempt, this.o.retry, this.o.random, ra);
+        if (!(canRetry && isRetryableStatus(res.status) && inBudget(delay))) {
+          throw httpErrorFor(res.status, res.text, { ...info, requestId });
+        }
         this.o.logger.warn(`zhichi: HTTP ${res.status} on ${req.method} ${info.path}, retry ${attempt + 1}/${maxAttempts - 1} in ${delay} ms`);
         await sleep(delay, userSignal);
         continue;
       }
-      if (!canRetry) throw failure!;
       const delay = backoffDelay(attempt, this.o.retry, this.o.random);
+      if (!canRetry || !inBudget(delay)) throw failure!;
       this.o.logger.warn(`zhichi: ${failure!.message} on ${req.method} ${info.path}, retry ${attempt + 1}/${maxAttempts - 1} in ${delay} ms`);
       await sleep(delay, userSignal);
     }

@@ -6,9 +6,16 @@ export interface RetryOptions {
   maxDelayMs?: number;
   /** Cap of a server's Retry-After in ms; a longer Retry-After is cut to this. @default 30000 */
   maxRetryAfterMs?: number;
+  /**
+   * Budget of one request with its retries, ms from its first attempt: no retry starts whose
+   * backoff would end past it, so a server that is down costs a bounded wait, however many
+   * retries `maxRetries` allows. @default 60000
+   */
+  maxElapsedMs?: number;
 }
 
-export const DEFAULT_RETRY: Required<RetryOptions> = { baseDelayMs: 200, maxDelayMs: 5000, maxRetryAfterMs: 30_000 };
+/** Defaults of {@link RetryOptions}. */
+export const DEFAULT_RETRY: Required<RetryOptions> = { baseDelayMs: 200, maxDelayMs: 5000, maxRetryAfterMs: 30_000, maxElapsedMs: 60_000 };
 
 /** HTTP statuses worth retrying for a read: request timeout, too many requests, server errors. */
 export function isRetryableStatus(status: number): boolean {
