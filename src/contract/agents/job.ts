@@ -15,7 +15,7 @@ export const DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 
 /** A Long id: a positive integer, or its decimal string (coerced). */
 export const longId = z.coerce
-  .number({ error: 'must be a positive integer id' })
+  .number<number | string>({ error: 'must be a positive integer id' })
   .int('must be a positive integer id')
   .positive('must be a positive integer id')
   .max(Number.MAX_SAFE_INTEGER, 'must be a safe integer');
