@@ -1,0 +1,84 @@
+// `zhichi agents ...` and `zhichi demo --api agents`, in process against the emulator.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DemoSummary } from '../src/cli/commands/demo.js';
+import type { EmulatorHandle } from '../src/emulator/index.js';
+import { startTestEmulator, tempDir, zhichi } from './cli-helpers.js';
+
+const tmp = tempDir('zhichi-agents-cli-');
+let emu: EmulatorHandle;
+let env: Record<string, string>;
+const DAY = 86_400_000;
+
+beforeAll(async () => {
+  // The CLI signs with the system clock while the emulator's manual clock sits at T0: allow that skew.
+  emu = await startTestEmulator({ agents: { appKey: 'cli-app-key', appSecret: 'cli-app-secret-0123', tenantSign: 'cli-tenant', maxSkewMs: 3650 * DAY } });
+  env = { ZHICHI_AGENTS_APP_KEY: 'cli-app-key', ZHICHI_AGENTS_APP_SECRET: 'cli-app-secret-0123', ZHICHI_AGENTS_TENANT_SIGN: 'cli-tenant', ZHICHI_AGENTS_BASE_URL: emu.agentsUrl };
+});
+afterAll(async () => {
+  await emu.close();
+  tmp.cleanup();
+});
+
+describe('zhichi agents', () => {
+  it('scripts and lines', async () => {
+    const s = await zhichi(['agents', 'scripts'], { env });
+    expect(s.code).toBe(0);
+    expect(s.out).toMatch(/续费提醒 Agent/);
+    const l = await zhichi(['--json', 'agents', 'lines'], { env });
+    expect((JSON.parse(l.out) as Array<{ tenantPhoneNumberId: number }>).map((x) => x.tenantPhoneNumberId)).toEqual([501, 502, 503]);
+  });
+  it('tasks create / list / get, import, start, records, stats, stop', async () => {
+    const c = await zhichi(['--json', 'agents', 'tasks', 'create', '--name', 'cli-task', '--script', '11', '--line', '501', '--robots', '3', '--inactive', '12:00-13:00', '--redial', 'NO_ANSWER,BUSY', '--redial-interval', '30', '--redial-times', '1'], { env });
+    expect(c.err + c.out).not.toMatch(/error/);
+    const id = (JSON.parse(c.out) as { robotCallJobId: number }).robotCallJobId;
+    const file = join(tmp.dir, 'customers.csv');
+    writeFileSync(file, 'outId,phone,name,product\n' + Array.from({ length: 50 }, (_, i) => `c${i},${i === 7 ? '12345' : 13500000000 + i},客户${i},宽带`).join('\n') + '\n');
+    const imp = await zhichi(['agents', 'import', '--task', String(id), '--file', file, '--no-progress', '--no-checkpoint'], { env, cwd: tmp.dir });
+    expect(imp.code).toBe(5); // one bad row, in the reject file
+    expect(imp.out).toMatch(/rejected\s+1/);
+    const list = await zhichi(['agents', 'tasks', 'list', '--name', 'cli'], { env });
+    expect(list.out).toMatch(/cli-task\s+NOT_STARTED/);
+    expect((await zhichi(['agents', 'start', String(id)], { env })).out).toBe(`start: ${id} ok\n`);
+    await emu.advance(8 * 3_600_000);
+    const recs = await zhichi(['--json', 'agents', 'records', '--task', String(id)], { env });
+    const rows = JSON.parse(recs.out) as Array<{ calledPhoneNumber: string; customerPersonName: string }>;
+    expect(new Set(rows.map((r) => r.calledPhoneNumber)).size).toBe(49);
+    expect(rows.find((r) => r.calledPhoneNumber === '13500000003')?.customerPersonName).toBe('客户3');
+    const st = await zhichi(['--json', 'agents', 'stats', '--task', String(id)], { env });
+    expect(JSON.parse(st.out)).toMatchObject({ customerNumber: 49, taskCallTotal: rows.length });
+    const get = await zhichi(['agents', 'tasks', 'get', String(id)], { env });
+    expect(get.out).toMatch(/customers\s+49/);
+    // All 49 called within the day: the task is COMPLETED and can no longer be terminated.
+    expect(get.out).toMatch(/status\s+COMPLETED/);
+    const stop = await zhichi(['agents', 'stop', String(id)], { env });
+    expect(stop.code).toBe(3);
+    expect(stop.err).toMatch(/已完成/);
+  });
+  it('a bad flag or a refused call gives one line and the right exit code', async () => {
+    const bad = await zhichi(['agents', 'tasks', 'create', '--name', 'x'], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/needs --name, --script and --line/);
+    const refused = await zhichi(['agents', 'lines'], { env: { ...env, ZHICHI_AGENTS_APP_SECRET: 'wrong-secret' } });
+    expect(refused.code).toBe(3);
+    expect(refused.err).toMatch(/business error 401/);
+    expect(refused.err).not.toContain('wrong-secret');
+  });
+});
+
+it('zhichi demo --api agents runs the campaign to COMPLETED and stores every call record once', async () => {
+  const dir = join(tmp.dir, 'demo');
+  const r = await zhichi(['demo', '--api', 'agents', '--contacts', '400', '--bad', '8', '--duplicate-rate', '0.2', '--reorder-rate', '0.2', '--dir', dir, '--json'], { env: {} });
+  expect(r.err).toBe('');
+  expect(r.code).toBe(0);
+  const s = JSON.parse(r.out) as DemoSummary;
+  expect(s.taskStatus).toBe('COMPLETED');
+  expect(s.import).toMatchObject({ rows: 400, rejected: 8 });
+  expect(s.dialed).toBe(s.contacts);
+  expect(s.calls).toBe(s.contacts + s.redials);
+  expect(s.redials).toBeGreaterThan(0);
+  expect(s.pushes.stored).toBe(s.calls);
+  expect(s.pushes.duplicatesDropped).toBeGreaterThan(0);
+  expect(s.consistent).toBe(true);
+}, 120_000);
