@@ -81,4 +81,15 @@ it('zhichi demo --api agents runs the campaign to COMPLETED and stores every cal
   expect(s.pushes.stored).toBe(s.calls);
   expect(s.pushes.duplicatesDropped).toBeGreaterThan(0);
   expect(s.consistent).toBe(true);
+  // The stored call records are results like V5 pushes: `results list/export` read them from the same store.
+  const list = await zhichi(['--json', 'results', 'list', '--db', s.database, '--task', s.taskId, '--limit', '100000'], { env: {} });
+  expect(list.code).toBe(0);
+  const rows = JSON.parse(list.out) as Array<{ eventType: string; callResultName: string | null; attempt: number | null }>;
+  const calls = rows.filter((r) => r.eventType === 'ROBOT_CALL_RECORD');
+  expect(calls).toHaveLength(s.calls);
+  expect(calls.filter((r) => r.attempt === 2)).toHaveLength(s.redials);
+  expect(calls.filter((r) => r.callResultName === 'ANSWERED')).toHaveLength(s.outcomes.ANSWERED ?? 0);
+  const csv = await zhichi(['results', 'export', '--format', 'csv', '--db', s.database, '--task', s.taskId], { env: {} });
+  expect(csv.code).toBe(0);
+  expect(csv.out.split('\n').filter((l) => l.includes('ROBOT_CALL_RECORD')).length).toBe(s.calls);
 }, 120_000);
