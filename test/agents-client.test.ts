@@ -145,10 +145,15 @@ describe('every endpoint round-trips client → emulator', () => {
     expect(day[0]!.callTaskCompleted).toBe(records.length);
     const cost = await agents.records.costStats({ startDate: '2026-11-25', endDate: '2026-11-25' });
     expect(Array.isArray(cost.callCostStatsPhoneNumberList)).toBe(true);
-    await agents.jobs.reAddCustomers(id, [first.customerPersonId!]).catch((e: unknown) => {
-      // A customer still waiting for a redial cannot be re-added yet.
-      expect(String(e)).toMatch(/not finished/);
-    });
+    // Re-adding a finished customer calls it again; an unknown id is refused naming it.
+    const done = records.find((r) => r.resultStatus === 'ANSWERED' || r.resultStatus === 'POWER_OFF' || r.resultStatus === 'REFUSED' || r.redialTimes === 2)!;
+    const before = records.filter((r) => r.calledPhoneNumber === done.calledPhoneNumber).length;
+    await agents.jobs.reAddCustomers(id, [done.customerPersonId!]);
+    await expect(agents.jobs.reAddCustomers(id, [1])).rejects.toThrow(/customerPersonIds 1 are unknown or not finished/);
+    await emu.advance(3_600_000);
+    const again = [];
+    for await (const rec of agents.records.iterate({ robotCallJobId: id, calledPhoneNumber: done.calledPhoneNumber })) again.push(rec);
+    expect(again.length).toBe(before + 1);
   });
   it('pause, start, stop, delete', async () => {
     const { robotCallJobId: j2 } = await agents.jobs.create(job('lifecycle'));
