@@ -93,3 +93,28 @@ it('zhichi demo --api agents runs the campaign to COMPLETED and stores every cal
   expect(csv.code).toBe(0);
   expect(csv.out.split('\n').filter((l) => l.includes('ROBOT_CALL_RECORD')).length).toBe(s.calls);
 }, 120_000);
+
+describe('zhichi webhooks serve takes Agents callbacks on /agents', () => {
+  it('stores a callback posted to /agents/<secret> and answers success', async () => {
+    const { captureIO } = await import('./cli-helpers.js');
+    const { run } = await import('../src/cli/main.js');
+    const secret = 'agents-cli-secret-0123456789';
+    const ac = new AbortController();
+    const io = captureIO({ cwd: tmp.dir, signal: ac.signal });
+    const done = run(['webhooks', 'serve', '--port', '0', '--secret', secret, '--db', 'agents-hook.db'], io);
+    while (!io.out().includes('Agents callback URL')) await new Promise((r) => setTimeout(r, 5));
+    const url = /Agents callback URL: (\S+)\/<your push secret>/.exec(io.out())![1]!;
+    const { request } = await import('undici');
+    const body = JSON.stringify({ dataType: 'ROBOT_CALL_RECORD', data: { callRecordId: 7, robotCallJobId: 1001, calledPhoneNumber: '13800000000', resultStatus: 'ANSWERED', chatDuration: 30, redialTimes: 0 } });
+    const res = await request(`${url}/${secret}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(await res.body.text()).toBe('success');
+    const wrong = await request(`${url}/not-the-secret-at-all`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(wrong.statusCode).toBe(401);
+    await wrong.body.dump();
+    ac.abort();
+    expect(await done).toBe(0);
+    expect(io.out()).not.toContain(secret);
+    const list = await zhichi(['--json', 'results', 'list', '--db', join(tmp.dir, 'agents-hook.db'), '--task', '1001'], { env: {} });
+    expect(JSON.parse(list.out)).toMatchObject([{ taskId: '1001', callId: '7', outId: '13800000000', attempt: 1, callResultName: 'ANSWERED', talkDuration: 30 }]);
+  });
+});
