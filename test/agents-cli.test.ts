@@ -116,5 +116,13 @@ describe('zhichi webhooks serve takes Agents callbacks on /agents', () => {
     expect(io.out()).not.toContain(secret);
     const list = await zhichi(['--json', 'results', 'list', '--db', join(tmp.dir, 'agents-hook.db'), '--task', '1001'], { env: {} });
     expect(JSON.parse(list.out)).toMatchObject([{ taskId: '1001', callId: '7', outId: '13800000000', attempt: 1, callResultName: 'ANSWERED', talkDuration: 30 }]);
+    // Task 1001 is the emulator's cli-task above: reconciling this store against it backfills every one
+    // of its records and finds the hand-posted record 7, which the API does not list.
+    const recs = JSON.parse((await zhichi(['--json', 'agents', 'records', '--task', '1001'], { env })).out) as unknown[];
+    const rec = await zhichi(['--json', 'agents', 'reconcile', '--task', '1001', '--db', join(tmp.dir, 'agents-hook.db')], { env });
+    expect(rec.code).toBe(0);
+    expect(JSON.parse(rec.out)).toMatchObject({ robotCallJobId: 1001, apiRecords: recs.length, alreadyStored: 0, backfilled: recs.length, storedNotInApi: 1 });
+    const again = await zhichi(['--json', 'agents', 'reconcile', '--task', '1001', '--db', join(tmp.dir, 'agents-hook.db')], { env });
+    expect(JSON.parse(again.out)).toMatchObject({ alreadyStored: recs.length, backfilled: 0 });
   });
 });

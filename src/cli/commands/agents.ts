@@ -11,6 +11,9 @@ import { keyValues, printJson, table } from '../output.js';
 import { importProgress } from '../progress.js';
 import { importSummaryLines } from './contacts.js';
 import { readJsonFile } from './tasks.js';
+import { storeLocation } from './webhooks.js';
+import { openEventStore } from '../../push/store.js';
+import { reconcileAgents } from '../../push/agents.js';
 
 /** Flags of the `agents` group (credentials of the Agents API; env fallbacks ZHICHI_AGENTS_*). */
 interface AgentsFlags {
@@ -261,6 +264,23 @@ export function register(program: Command, io: CliIO): void {
       if (json(cmd)) return printJson(io, s);
       io.stdout(keyValues([['customers', s.customerNumber], ['completed', s.taskTotalCompleted], ['calls', s.taskCallTotal], ['answered calls', s.totalAnsweredCall], ['answered customers', s.answeredTask], ['progress', s.taskProgress !== undefined && s.taskProgress !== null ? `${s.taskProgress}%` : undefined]]));
       if (s.dialResult) io.stdout('\n' + table(['result', 'calls'], Object.entries(s.dialResult).sort((a, b) => b[1] - a[1])));
+    });
+
+  agents
+    .command('reconcile')
+    .description('compare the stored call records of a task with getCallRecordInfoList and store what no callback delivered')
+    .requiredOption('--task <robotCallJobId>', 'task id')
+    .option('--db <path|url>', 'event store (env ZHICHI_DB, default ./zhichi-events.db)')
+    .action(async (o: { task: string; db?: string }, cmd: Command) => {
+      const client = buildAgentsClient(cmd, io);
+      const store = await openEventStore(storeLocation(o.db ?? (globals(cmd) as { db?: string }).db, io));
+      try {
+        const r = await reconcileAgents(store, { client, robotCallJobId: idArg(o.task) });
+        if (json(cmd)) return printJson(io, r);
+        io.stdout(keyValues([['task', String(r.robotCallJobId)], ['API records', r.apiRecords], ['already stored', r.alreadyStored], ['backfilled', r.backfilled], ['stored, not listed', r.storedNotInApi]]));
+      } finally {
+        await store.close();
+      }
     });
 
   agents
