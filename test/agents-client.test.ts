@@ -91,8 +91,8 @@ describe('every endpoint round-trips client → emulator', () => {
     expect((await agents.account.intentTagGroups())[0]!.intentLevelTagId).toBe(1);
     expect((await agents.account.intentTags(1)).details).toHaveLength(6);
     expect((await agents.account.tenant()).tenantId).toBe(96537);
-    await agents.account.setCallbackUrl('http://127.0.0.1:9/agents-callbacks');
-    expect(emu.agentsStats().callbackUrl).toBe('http://127.0.0.1:9/agents-callbacks');
+    await agents.account.setCallbackUrl('http://127.0.0.1:9/agents');
+    expect(emu.agentsStats().callbackUrl).toBe('http://127.0.0.1:9/agents');
     emu.setAgentsCallbackUrl(null);
   });
   it('task create, list, detail, properties, modify, updateAiCount', async () => {

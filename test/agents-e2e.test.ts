@@ -165,6 +165,9 @@ describe('Agents campaign end to end (manual clock)', () => {
     expect(refused).toBeGreaterThan(records.length);
     expect(st.duplicates).toBeGreaterThan(0);
     const log = emu.pushAttempts();
+    // The secret rides in the callback URL's path: never in the emulator's logs.
+    expect(JSON.stringify(log.slice(0, 50))).not.toContain(SECRET);
+    expect(JSON.stringify(emu.agentsStats())).not.toContain(SECRET);
     expect(log.some((a) => a.outcome === 'retry')).toBe(true);
     expect(log.some((a) => a.duplicate)).toBe(true);
     // Every status change was announced and stored once; the last is COMPLETED.

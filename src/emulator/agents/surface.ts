@@ -5,6 +5,7 @@ import {
   type AgentsEndpointName, type JobStatus, type createJobBody, type customerPerson,
 } from '../../contract/agents/index.js';
 import { issuesFromZod } from '../../errors.js';
+import { registerSecret } from '../../internal/redact.js';
 import type { MinuteWindow } from '../calendar.js';
 import type { EmulatorCore } from '../core.js';
 import { Prng } from '../random.js';
@@ -54,8 +55,27 @@ export class AgentsSurface {
   private nextFilterId = 1;
   private requestSeq = 0;
   private readonly rng: Prng;
+  #callbackUrl: string | null = null;
+
   /** The tenant callback URL (§5.5). */
-  callbackUrl: string | null;
+  get callbackUrl(): string | null {
+    return this.#callbackUrl;
+  }
+  /**
+   * Sets the callback URL. A receiver may carry its secret as the last path segment
+   * (`/agents/<secret>`, docs/agents.md): a last segment of 16+ characters is treated as a secret and
+   * redacted wherever the emulator logs the URL.
+   */
+  set callbackUrl(url: string | null) {
+    this.#callbackUrl = url;
+    if (url === null) return;
+    try {
+      const last = new URL(url).pathname.split('/').pop() ?? '';
+      if (last.length >= 16) registerSecret(decodeURIComponent(last));
+    } catch {
+      /* checked as an http(s) URL before it gets here */
+    }
+  }
   readonly counters = { requests: 0, refusedSignatures: 0, callbacks: {} as Record<string, number>, callbacksWithoutUrl: 0 };
 
   constructor(private readonly core: EmulatorCore) {
