@@ -17,6 +17,7 @@ export const JOB_STATUS = {
 } as const;
 /** A task status name (open). */
 export type JobStatus = keyof typeof JOB_STATUS | (string & {});
+/** The known task status names. */
 export const JOB_STATUS_NAMES = Object.keys(JOB_STATUS) as [keyof typeof JOB_STATUS, ...Array<keyof typeof JOB_STATUS>];
 /** Open schema of a task status. */
 export const jobStatus = openEnum(JOB_STATUS_NAMES);
@@ -27,6 +28,7 @@ export const RESULT_STATUS = {
   CAN_NOT_CONNECT: 7, FROM_PHONE_ERROR: 8, SYSTEM_ERROR: 9, CALL_LOSS: 10, TRANSFER_ARTIFICIAL: 11,
   EXTENSION_NUMBER: 19, CALL_LIMIT: 19, LINE_INTERCEPT: 20,
 } as const;
+/** The known call result names. */
 export const RESULT_STATUS_NAMES = Object.keys(RESULT_STATUS) as [keyof typeof RESULT_STATUS, ...Array<keyof typeof RESULT_STATUS>];
 /** Open schema of a call result. */
 export const resultStatus = openEnum(RESULT_STATUS_NAMES);
@@ -41,22 +43,27 @@ export function resultStatusName(code: number): string {
 
 /** Who hung up (§8.5). */
 export const HANGUP_BY_NAMES = ['REMOTE_HANGUP', 'INITIAL_HANGUP', 'CS_HANGUP', 'OTHER_HANGUP'] as const;
+/** Open schema of `hangupBy`. */
 export const hangupBy = openEnum(HANGUP_BY_NAMES);
 
 /** Task mode (§8.3). */
 export const JOB_MODES = ['MANUAL', 'AUTO'] as const;
+/** Open schema of a task mode. */
 export const jobMode = openEnum(JOB_MODES);
 
 /** Task caller type (§8.6). */
 export const PHONE_TYPES = ['MOBILE', 'LANDLINE', 'CALL_POLICY_GROUP', 'UNFIXED_CALL'] as const;
+/** Open schema of a task's caller type. */
 export const phoneType = openEnum(PHONE_TYPES);
 
 /** Bulk operation (§8.8). */
 export const OPERATIONS = ['START', 'PAUSE'] as const;
+/** Open schema of a bulk operation. */
 export const operation = openEnum(OPERATIONS);
 
 /** Redial trigger statuses (§8.9). */
 export const REDIAL_CONDITIONS = ['CALL_LOSS', 'NO_ANSWER', 'BUSY', 'REFUSED', 'POWER_OFF', 'OUT_OF_SERVICE', 'CAN_NOT_CONNECT', 'FROM_PHONE_ERROR', 'SYSTEM_ERROR'] as const;
+/** Open schema of a redial trigger. */
 export const redialCondition = openEnum(REDIAL_CONDITIONS);
 
 /** Built-in intent levels A–F with codes 0–5 (§8.7). */
@@ -72,6 +79,7 @@ export const DATA_TYPES = [
   'BATCH_SMS_SEND_RECORD', 'SMS_RECEPT_RECORD', 'BATCH_SMS_RECEPT_RECORD', 'UP_SMS_RECORD', 'BATCH_UP_SMS_RECORD',
   'ROBOT_CALL_GENDER', 'API_BLACK_LIST_IMPORT_RESULT', 'VIDEO_CALL_OUT_RECORD', 'MANUAL_INTENT_CHANGE', 'CALL_SUMMARY',
 ] as const;
+/** Open schema of a callback `dataType`. */
 export const dataType = openEnum(DATA_TYPES);
 /** A callback type (open). */
 export type DataType = (typeof DATA_TYPES)[number] | (string & {});
