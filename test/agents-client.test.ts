@@ -93,6 +93,7 @@ describe('every endpoint round-trips client → emulator', () => {
     expect((await agents.account.tenant()).tenantId).toBe(96537);
     await agents.account.setCallbackUrl('http://127.0.0.1:9/agents');
     expect(emu.agentsStats().callbackUrl).toBe('http://127.0.0.1:9/agents');
+    expect((emu.stats().agents as { callbackUrl: string; refusedSignatures: number }).refusedSignatures).toBeGreaterThanOrEqual(4);
     emu.setAgentsCallbackUrl(null);
   });
   it('task create, list, detail, properties, modify, updateAiCount', async () => {

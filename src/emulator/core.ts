@@ -58,6 +58,9 @@ export class EmulatorCore {
   /** Run after every simulation step, before pushes start (an API surface observes its tasks here). */
   readonly syncHooks: Array<(now: number) => void> = [];
 
+  /** Extra sections of `stats()` by name (an API surface adds its counters). */
+  readonly statsHooks: Record<string, () => unknown> = {};
+
   /** Advances the clock by `ms` and simulates everything due (manual and real mode alike). */
   advance(ms: number): number {
     this.clock.advance(ms);
@@ -182,6 +185,7 @@ export class EmulatorCore {
       clock: { now: this.clock.now(), simulatedUntil: this.dialer.now, mode: this.clock.mode, speed: this.clock.speed },
       // Memory of the emulator's process (the campaign benchmark reads it), bytes.
       memory: { rss: process.memoryUsage.rss(), maxRss: process.resourceUsage().maxRSS * 1024 },
+      ...Object.fromEntries(Object.entries(this.statsHooks).map(([k, f]) => [k, f()])),
     };
   }
 }

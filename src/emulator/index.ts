@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { redactText, registerSecret } from '../internal/redact.js';
+import { registerSecret } from '../internal/redact.js';
 import { EmulatorCore } from './core.js';
 import { parseFaultConfig, type FaultConfig } from './faults.js';
 import { resolveOptions, type EmulatorOptions } from './options.js';
@@ -77,7 +77,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     agentsUrl: `http://${hostForUrl}:${addr.port}/`,
     agentsStats: () => {
       core.sync();
-      return { ...front.agents.counters, callbacks: { ...front.agents.counters.callbacks }, jobs: front.agents.jobs.size, callbackUrl: front.agents.callbackUrl === null ? null : redactText(front.agents.callbackUrl) };
+      return front.agents.statsSnapshot();
     },
     setAgentsCallbackUrl: (url) => {
       front.agents.callbackUrl = url;

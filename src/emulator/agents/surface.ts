@@ -5,7 +5,7 @@ import {
   type AgentsEndpointName, type JobStatus, type createJobBody, type customerPerson,
 } from '../../contract/agents/index.js';
 import { issuesFromZod } from '../../errors.js';
-import { registerSecret } from '../../internal/redact.js';
+import { redactText, registerSecret } from '../../internal/redact.js';
 import type { MinuteWindow } from '../calendar.js';
 import type { EmulatorCore } from '../core.js';
 import { Prng } from '../random.js';
@@ -81,9 +81,16 @@ export class AgentsSurface {
   constructor(private readonly core: EmulatorCore) {
     this.callbackUrl = core.opts.agents.callbackUrl;
     this.rng = new Prng(core.opts.seed ^ 0xa6e175);
+    core.statsHooks.agents = () => this.statsSnapshot();
     core.syncHooks.push((now) => {
       for (const j of this.jobs.values()) this.observe(j, now);
     });
+  }
+
+  /** Counters for `GET /__emulator/stats` (`agents` section) and `handle.agentsStats()`; the callback URL redacted. */
+  statsSnapshot(): Record<string, unknown> {
+    const url = this.#callbackUrl;
+    return { ...this.counters, callbacks: { ...this.counters.callbacks }, jobs: this.jobs.size, callbackUrl: url === null ? null : redactText(url) };
   }
 
   /** The endpoint of a request path, `methodMismatch`, or null when the path is not an Agents one. */
