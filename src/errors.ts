@@ -177,3 +177,39 @@ export class ZhichiUnknownOutcomeError extends ZhichiError {
     super(`${what} may have been created: the answer was lost and a look-up could not tell; look it up before sending it again`, info, options);
   }
 }
+
+/**
+ * An Agents API (apiOpen/v1) envelope with `code != 200` (api/sobot-agents.md §1.2). Subclasses by
+ * code: {@link ZhichiAgentsAuthError} 401, {@link ZhichiAgentsForbiddenError} 403,
+ * {@link ZhichiAgentsNotFoundError} 404, {@link ZhichiAgentsParameterError} 412,
+ * {@link ZhichiAgentsServerError} 500; other codes are this class. `serverMessage` is `resultMsg`.
+ */
+export class ZhichiAgentsError extends ZhichiBusinessError {
+  override readonly name: string = 'ZhichiAgentsError';
+}
+/** Envelope 401 (校验数据错误): wrong or stale signature, unknown appkey, or refused data. */
+export class ZhichiAgentsAuthError extends ZhichiAgentsError {
+  override readonly name: string = 'ZhichiAgentsAuthError';
+}
+/** Envelope 403 (权限不足). */
+export class ZhichiAgentsForbiddenError extends ZhichiAgentsError {
+  override readonly name: string = 'ZhichiAgentsForbiddenError';
+}
+/** Envelope 404 (资源未找到), e.g. an unknown robotCallJobId. */
+export class ZhichiAgentsNotFoundError extends ZhichiAgentsError {
+  override readonly name: string = 'ZhichiAgentsNotFoundError';
+}
+/** Envelope 412 (参数错误): the server refused a parameter. */
+export class ZhichiAgentsParameterError extends ZhichiAgentsError {
+  override readonly name: string = 'ZhichiAgentsParameterError';
+}
+/** Envelope 500 (未知错误). */
+export class ZhichiAgentsServerError extends ZhichiAgentsError {
+  override readonly name: string = 'ZhichiAgentsServerError';
+}
+
+/** Picks the Agents error subclass for an envelope code. */
+export function agentsErrorFor(code: number, message: string, envelope: unknown, info: RequestInfo): ZhichiAgentsError {
+  const C = { 401: ZhichiAgentsAuthError, 403: ZhichiAgentsForbiddenError, 404: ZhichiAgentsNotFoundError, 412: ZhichiAgentsParameterError, 500: ZhichiAgentsServerError } as Record<number, typeof ZhichiAgentsError>;
+  return new (C[code] ?? ZhichiAgentsError)(code, message, envelope, info);
+}

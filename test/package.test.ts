@@ -10,7 +10,7 @@ const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: roo
 
 beforeAll(() => {
   // CI builds before testing; a developer's `npm test` on a fresh tree builds here.
-  if (!existsSync(path.join(root, 'dist/import.cjs'))) {
+  if (!existsSync(path.join(root, 'dist/agents.cjs'))) {
     execFileSync(process.execPath, [path.join(root, 'node_modules/tsup/dist/cli-default.js')], { cwd: root, stdio: 'ignore', timeout: 120_000 });
   }
 }, 180_000);
@@ -20,6 +20,7 @@ const entries: Array<[string, string[]]> = [
   ['zhichi-outbound/receiver', ['createPushReceiver', 'nodeHandler', 'openEventStore', 'reconcile']],
   ['zhichi-outbound/emulator', ['startEmulator']],
   ['zhichi-outbound/import', ['importContacts', 'openRows']],
+  ['zhichi-outbound/agents', ['AgentsClient', 'agentsSignature', 'ZhichiAgentsAuthError']],
 ];
 
 describe('package entry points', () => {

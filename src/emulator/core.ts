@@ -1,4 +1,4 @@
-import { CONTACT_STATUS, TASK_STATUS, enumName, minutesOfDay, type CronWindow } from '../contract/index.js';
+import { CONTACT_STATUS, RETRY_CONDITION, TASK_STATUS, enumName, minutesOfDay, type CronWindow } from '../contract/index.js';
 import { redactingLogger, silentLogger, type Logger } from '../internal/logger.js';
 import { WindowCalendar, ZoneOffsets } from './calendar.js';
 import { VirtualClock } from './clock.js';
@@ -7,7 +7,8 @@ import { FaultInjector } from './faults.js';
 import type { ResolvedOptions } from './options.js';
 import { PushDelivery } from './pushes.js';
 import { Prng } from './random.js';
-import { TaskState } from './store.js';
+import { TaskState, type TaskDomain } from './store.js';
+import type { MinuteWindow } from './calendar.js';
 import { TokenAuthority } from './tokens.js';
 
 /**
@@ -38,9 +39,10 @@ export class EmulatorCore {
     this.zone = new ZoneOffsets(opts.timeZone);
     this.idRng = new Prng(opts.seed ^ 0x7a5c1d);
     this.pushes = new PushDelivery(opts.push, opts.seed, opts.companyId, this.clock, this.logger);
-    this.dialer = new Dialer(opts.seed, opts.robotCount, this.clock.now(), (task, rec, final) =>
-      this.pushes.onCallFinished(task, rec, final, this.dialer.now),
-    );
+    this.dialer = new Dialer(opts.seed, opts.robotCount, this.clock.now(), (task, rec, final) => {
+      this.pushes.onCallFinished(task, rec, final, this.dialer.now);
+      task.onCall?.(rec, final);
+    });
     this.faults = new FaultInjector(opts.seed);
     this.faults.set(opts.faults);
   }
@@ -49,8 +51,15 @@ export class EmulatorCore {
   sync(): void {
     const now = this.clock.now();
     this.dialer.runUntil(now);
+    for (const hook of this.syncHooks) hook(now);
     this.pushes.tick(now);
   }
+
+  /** Run after every simulation step, before pushes start (an API surface observes its tasks here). */
+  readonly syncHooks: Array<(now: number) => void> = [];
+
+  /** Extra sections of `stats()` by name (an API surface adds its counters). */
+  readonly statsHooks: Record<string, () => unknown> = {};
 
   /** Advances the clock by `ms` and simulates everything due (manual and real mode alike). */
   advance(ms: number): number {
@@ -59,23 +68,42 @@ export class EmulatorCore {
     return this.clock.now();
   }
 
-  /** Creates a task from validated params (caller checked templates, numbers, robots). */
+  /** Creates a task from validated V5 params (caller checked templates, numbers, robots). */
   createTask(params: Record<string, unknown>): TaskState {
+    const windows = (params.taskCronList as CronWindow[]).map((w) => ({ begin: minutesOfDay(w.begin), end: minutesOfDay(w.end) }));
+    return this.addTask(params, v5Domain(params, this.clock.now()), windows);
+  }
+
+  /**
+   * Registers a task given in domain terms (any API generation) with its daily windows; `params`
+   * is kept as the wire body for echoing. Task ids are 32 hex from the seeded generator.
+   */
+  addTask(params: Record<string, unknown>, domain: TaskDomain, windows: readonly MinuteWindow[]): TaskState {
     // Task ids come from the seeded generator, so reruns give the same ids (and the same pushes).
     let taskId = this.idRng.hex(32);
     while (this.tasks.has(taskId)) taskId = this.idRng.hex(32);
-    const windows = (params.taskCronList as CronWindow[]).map((w) => ({ begin: minutesOfDay(w.begin), end: minutesOfDay(w.end) }));
     const task = new TaskState({
       seq: this.tasks.size,
       taskId,
       params,
       createTime: this.clock.now(),
       calendar: new WindowCalendar(this.zone, windows),
+      domain,
     });
     this.tasks.set(taskId, task);
     this.dialer.addTask(task);
     this.dialer.kick();
     return task;
+  }
+
+  /** A calendar of daily windows in the emulator's zone. */
+  calendarFor(windows: readonly MinuteWindow[]): WindowCalendar {
+    return new WindowCalendar(this.zone, windows);
+  }
+
+  /** The zone of the calling windows (and of the Agents API's local times). */
+  get timeZone(): ZoneOffsets {
+    return this.zone;
   }
 
   /** TASK_STATUS of a task now (ASSUMED state machine, see docs/emulator.md). */
@@ -157,6 +185,25 @@ export class EmulatorCore {
       clock: { now: this.clock.now(), simulatedUntil: this.dialer.now, mode: this.clock.mode, speed: this.clock.speed },
       // Memory of the emulator's process (the campaign benchmark reads it), bytes.
       memory: { rss: process.memoryUsage.rss(), maxRss: process.resourceUsage().maxRSS * 1024 },
+      ...Object.fromEntries(Object.entries(this.statsHooks).map(([k, f]) => [k, f()])),
     };
   }
+}
+
+/** The domain view of a V5 create-task body (api/sobot-v5.md §3.2; timeType 2 = explicit window). */
+function v5Domain(p: Record<string, unknown>, createTime: number): TaskDomain {
+  const timed = p.timeType === 2;
+  const pushUrl = p.pushFlag === 1 && typeof p.pushUrl === 'string' ? p.pushUrl : null;
+  const rules = (p.taskRetryList as Array<{ retryNum: number; retryTime: number; retryCondition: number }> | undefined) ?? [];
+  return {
+    taskName: String(p.taskName),
+    startAt: timed ? Number(p.startTime) : createTime,
+    endAt: timed ? Number(p.endTime) : Number.POSITIVE_INFINITY,
+    robotNum: Number(p.robotNum),
+    aniList: (p.aniList as string[]).slice(),
+    // `retryTime` is in minutes (ASSUMED).
+    rules: rules.map((r) => ({ retryNum: r.retryNum, delayMs: r.retryTime * 60_000, results: RETRY_CONDITION[r.retryCondition]?.results ?? [] })),
+    pushUrl,
+    pushMode: pushUrl ? Number(p.pushType) : 0,
+  };
 }

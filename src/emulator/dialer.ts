@@ -94,6 +94,7 @@ export class Dialer {
     const companyFree = this.activeTotal < this.robotCount;
     for (const task of this.live) {
       if (task.endAt < t) t = task.endAt;
+      if (task.held) continue;
       if (task.startAt > now) {
         if (task.startAt < t) t = task.startAt;
         continue;
@@ -128,7 +129,7 @@ export class Dialer {
       progress = false;
       for (let i = 0; i < live.length && free > 0; i++) {
         const task = live[i]!;
-        if (task.active >= task.robotNum || now < task.startAt || now >= task.endAt) continue;
+        if (task.held || task.active >= task.robotNum || now < task.startAt || now >= task.endAt) continue;
         const c = this.nextContact(task, now);
         if (c < 0) continue;
         if (!task.calendar.isOpen(now)) continue;

@@ -1,4 +1,8 @@
-import { ENDPOINTS, type EndpointName } from '../contract/index.js';
+import { ENDPOINTS, type EndpointName as V5EndpointName } from '../contract/index.js';
+import { AGENTS_ENDPOINTS, type AgentsEndpointName } from '../contract/agents/index.js';
+
+/** A faultable endpoint: a V5 ENDPOINTS name or an Agents AGENTS_ENDPOINTS name. */
+export type EndpointName = V5EndpointName | AgentsEndpointName;
 import { Prng } from './random.js';
 
 /** Fault rates of one endpoint (or of all). */
@@ -19,7 +23,7 @@ export interface FaultConfig extends FaultRates {
   /** Seed of the fault draws; draws happen in request order. @default the emulator seed */
   seed?: number;
   /**
-   * Which endpoints are faulted: a list of ENDPOINTS names (e.g. `['createTask']`), or a map of
+   * Which endpoints are faulted: a list of ENDPOINTS / AGENTS_ENDPOINTS names (e.g. `['createTask']`), or a map of
    * name → rates overriding the top-level rates for that endpoint. @default every endpoint
    */
   endpoints?: EndpointName[] | Partial<Record<EndpointName, FaultRates>>;
@@ -79,7 +83,7 @@ export function parseFaultConfig(input: unknown): FaultConfig {
     if (typeof o.failNext !== 'number' || !Number.isInteger(o.failNext) || o.failNext < 0) throw new TypeError('failNext must be a non-negative integer');
     cfg.failNext = o.failNext;
   }
-  const known = Object.keys(ENDPOINTS);
+  const known = [...Object.keys(ENDPOINTS), ...Object.keys(AGENTS_ENDPOINTS)];
   const checkName = (n: string, where: string) => {
     if (!known.includes(n)) throw new TypeError(`${where} must be an endpoint name (${known.join(', ')}), got '${n}'`);
   };

@@ -17,6 +17,12 @@ export { OUTCOME_TABLE, INTENT_WEIGHTS } from './outcomes.js';
 export interface EmulatorHandle {
   /** Base URL for the client, `http://127.0.0.1:<port>/api/6.0.0/`. */
   url: string;
+  /** Base URL for the AgentsClient (host root; the Agents API lives under `apiOpen/v1/`). */
+  agentsUrl: string;
+  /** Counters of the Agents surface: requests, refused signatures, callbacks by dataType. */
+  agentsStats(): Record<string, unknown>;
+  /** Sets the Agents tenant callback URL (as `isv/updateIsvInfo` does); null stops callbacks. */
+  setAgentsCallbackUrl(url: string | null): void;
   port: number;
   host: string;
   /** The emulated company's id (the path segment of every business URL). */
@@ -49,6 +55,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const opts = resolveOptions(options);
   // The secret is in the token query string: make sure no log or error text can carry it.
   registerSecret(opts.apiSecret);
+  registerSecret(opts.agents.appSecret);
   const core = new EmulatorCore(opts);
   const front = new EmulatorServer(core);
   await new Promise<void>((resolve, reject) => {
@@ -67,6 +74,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   core.logger.info?.(`emulator listening on http://${hostForUrl}:${addr.port}${API_PREFIX}`);
   return {
     url: `http://${hostForUrl}:${addr.port}${API_PREFIX}`,
+    agentsUrl: `http://${hostForUrl}:${addr.port}/`,
+    agentsStats: () => {
+      core.sync();
+      return front.agents.statsSnapshot();
+    },
+    setAgentsCallbackUrl: (url) => {
+      front.agents.callbackUrl = url;
+    },
     port: addr.port,
     host: addr.address,
     companyId: opts.companyId,
@@ -112,6 +127,7 @@ export interface EmulatorCommandIO {
 export async function runEmulatorCommand(options: EmulatorOptions, io: EmulatorCommandIO): Promise<number> {
   const emu = await startEmulator(options);
   io.stdout(`${emu.url}\n`);
+  io.stderr?.(`zhichi emulator: Agents API (apiOpen/v1) at ${emu.agentsUrl}apiOpen/v1/ ; appKey ${options.agents?.appKey ?? process.env.ZHICHI_AGENTS_APP_KEY ?? 'demo-app-key'}, tenantSign ${options.agents?.tenantSign ?? process.env.ZHICHI_AGENTS_TENANT_SIGN ?? 'demo-tenant'} (env ZHICHI_AGENTS_APP_KEY / _APP_SECRET / _TENANT_SIGN)\n`);
   io.stderr?.(`zhichi emulator: company ${emu.companyId}, clock ${emu.clock.mode}${emu.clock.mode === 'real' ? ` ×${emu.clock.speed}` : ''}; control endpoints under http://${emu.host}:${emu.port}/__emulator/ ; Ctrl-C to stop\n`);
   await new Promise<void>((resolve) => {
     if (io.signal) {

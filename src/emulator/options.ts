@@ -42,6 +42,26 @@ export interface EmulatorOptions {
   requestLogLimit?: number;
   /** Real-time period of the simulation ticker in `real` clock mode, ms. @default 50 */
   tickMs?: number;
+  /** The Agents (apiOpen/v1) surface on the same port. */
+  agents?: AgentsEmulatorOptions;
+}
+
+/** Options of the emulator's Agents surface (api/sobot-agents.md). */
+export interface AgentsEmulatorOptions {
+  /** Accepted appKey. @default env ZHICHI_AGENTS_APP_KEY ?? 'demo-app-key' */
+  appKey?: string;
+  /** Accepted appSecret. @default env ZHICHI_AGENTS_APP_SECRET ?? 'demo-app-secret' */
+  appSecret?: string;
+  /** Accepted tenantSign. @default env ZHICHI_AGENTS_TENANT_SIGN ?? 'demo-tenant' */
+  tenantSign?: string;
+  /** Tenant callback URL at start (also set by `isv/updateIsvInfo`). @default env ZHICHI_AGENTS_CALLBACK_URL, else none */
+  callbackUrl?: string;
+  /** Largest |emulator time − timestamp header| accepted, ms (the real skew is undocumented). @default 300000 */
+  maxSkewMs?: number;
+  /** Callback attempts before giving up (§7.1: up to 10). @default 10 */
+  callbackAttempts?: number;
+  /** Emulator-time delay before the first callback retry, ms; doubles per retry (§7.1: 1, 2, 4, 8… min). @default 60000 */
+  callbackRetryBaseMs?: number;
 }
 
 /** Options after defaults and checks. */
@@ -63,6 +83,7 @@ export interface ResolvedOptions {
   logger: Logger | undefined;
   requestLogLimit: number;
   tickMs: number;
+  agents: { appKey: string; appSecret: string; tenantSign: string; callbackUrl: string | null; maxSkewMs: number; callbackAttempts: number; callbackRetryBaseMs: number };
 }
 
 /** Every default of the emulator in one place. */
@@ -78,6 +99,10 @@ export const EMULATOR_DEFAULTS = {
   timeZone: 'Asia/Shanghai',
   requestLogLimit: 1000,
   tickMs: 50,
+  agentsAppKey: 'demo-app-key',
+  agentsAppSecret: 'demo-app-secret',
+  agentsTenantSign: 'demo-tenant',
+  agentsMaxSkewMs: 300_000,
 } as const;
 
 function int(v: unknown, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -145,5 +170,22 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     logger: o.logger,
     requestLogLimit: int(o.requestLogLimit ?? D.requestLogLimit, 'requestLogLimit', 0),
     tickMs: int(o.tickMs ?? D.tickMs, 'tickMs', 1, 60_000),
+    agents: resolveAgents(o.agents ?? {}, env),
+  };
+}
+
+function resolveAgents(a: AgentsEmulatorOptions, env: Record<string, string | undefined>): ResolvedOptions['agents'] {
+  const D = EMULATOR_DEFAULTS;
+  const e = (v: string | undefined) => (v === undefined || v === '' ? undefined : v);
+  const callbackUrl = a.callbackUrl ?? e(env.ZHICHI_AGENTS_CALLBACK_URL) ?? null;
+  if (callbackUrl !== null && !/^https?:\/\/./.test(callbackUrl)) throw new TypeError('agents.callbackUrl must be an absolute http(s) URL');
+  return {
+    appKey: str(a.appKey ?? e(env.ZHICHI_AGENTS_APP_KEY) ?? D.agentsAppKey, 'agents.appKey'),
+    appSecret: str(a.appSecret ?? e(env.ZHICHI_AGENTS_APP_SECRET) ?? D.agentsAppSecret, 'agents.appSecret'),
+    tenantSign: str(a.tenantSign ?? e(env.ZHICHI_AGENTS_TENANT_SIGN) ?? D.agentsTenantSign, 'agents.tenantSign'),
+    callbackUrl,
+    maxSkewMs: int(a.maxSkewMs ?? D.agentsMaxSkewMs, 'agents.maxSkewMs', 0),
+    callbackAttempts: int(a.callbackAttempts ?? 10, 'agents.callbackAttempts', 1, 100),
+    callbackRetryBaseMs: int(a.callbackRetryBaseMs ?? 60_000, 'agents.callbackRetryBaseMs', 0),
   };
 }

@@ -55,9 +55,35 @@ export interface PushAttempt {
   retryAt?: number;
 }
 
+/**
+ * A delivery given whole by its caller (the Agents surface's callbacks): the engine does not know its
+ * wire format, only where it goes, how it is acknowledged and how often it is retried.
+ */
+export interface PushMessage {
+  url: string;
+  /** Built at send time, with the emulator time of the attempt. */
+  body: (now: number) => string;
+  /** What the attempt log shows. */
+  taskId: string;
+  outId: string;
+  callId: string;
+  attempt: number;
+  /** True when the answer acknowledges the delivery. @default any 2xx */
+  accepts?: (status: number, body: string) => boolean;
+  /** Attempts before giving up. @default the delivery's maxAttempts */
+  maxAttempts?: number;
+  /** Virtual delay before the first retry, ms; doubles per retry. @default the delivery's retryBaseMs */
+  retryBaseMs?: number;
+  /** Cap of one retry delay, virtual ms. @default the delivery's retryMaxMs */
+  retryMaxMs?: number;
+  /** Extra request headers. */
+  headers?: Record<string, string>;
+}
+
 interface Job {
   pushId: number;
-  task: TaskState;
+  task: TaskState | null;
+  msg: PushMessage | null;
   rec: number;
   duplicate: boolean;
   delivery: number;
@@ -104,13 +130,22 @@ export class PushDelivery {
   onCallFinished(task: TaskState, rec: number, final: boolean, now: number): void {
     if (task.pushMode === 0) return;
     if (task.pushMode === PUSH_TYPE.FINAL_RESULT && !final) return;
+    this.queue(task, null, rec, now);
+  }
+
+  /** Queues a caller-built delivery (same duplicates, reordering and retries as call pushes). */
+  sendMessage(msg: PushMessage, now: number): void {
+    this.queue(null, msg, -1, now);
+  }
+
+  private queue(task: TaskState | null, msg: PushMessage | null, rec: number, now: number): void {
     const pushId = this.seq++;
     this.counts.pushes++;
     const dup = this.o.duplicateRate > 0 && unit(hashInts(this.seed, 0xd0b1e, pushId)) < this.o.duplicateRate;
     const hold = this.o.reorderRate > 0 && unit(hashInts(this.seed, 0x5e0de5, pushId)) < this.o.reorderRate;
-    const jobs: Job[] = [{ pushId, task, rec, duplicate: false, delivery: 1, dueAt: now }];
+    const jobs: Job[] = [{ pushId, task, msg, rec, duplicate: false, delivery: 1, dueAt: now }];
     if (dup) {
-      jobs.push({ pushId, task, rec, duplicate: true, delivery: 1, dueAt: now });
+      jobs.push({ pushId, task, msg, rec, duplicate: true, delivery: 1, dueAt: now });
       this.counts.duplicates++;
     }
     if (this.held) {
@@ -210,44 +245,48 @@ export class PushDelivery {
   }
 
   private async send(j: Job): Promise<void> {
-    const task = j.task;
     const now = this.clock.now();
-    const rec = task.record(j.rec, this.companyId);
-    const url = task.pushUrl!;
-    const entry: PushAttempt = {
-      seq: this.log.total,
-      pushId: j.pushId,
-      taskId: task.taskId,
-      outId: rec.outId,
-      callId: rec.callId,
-      attempt: rec.attempt,
-      delivery: j.delivery,
-      duplicate: j.duplicate,
+    let url: string;
+    let body: string;
+    let headers: Record<string, string> = {};
+    let entry: PushAttempt;
+    const base = { seq: this.log.total, pushId: j.pushId, delivery: j.delivery, duplicate: j.duplicate, time: now, status: null, error: null, ms: null, outcome: 'pending' as const };
+    if (j.msg) {
+      url = j.msg.url;
+      body = j.msg.body(now);
+      headers = j.msg.headers ?? {};
+      entry = { ...base, taskId: j.msg.taskId, outId: j.msg.outId, callId: j.msg.callId, attempt: j.msg.attempt, url: redactText(url) };
+    } else {
+      const task = j.task!;
+      const rec = task.record(j.rec, this.companyId);
+      url = task.pushUrl!;
       // Receivers authenticate with a secret in the pushUrl query (docs/receiver.md): never log it.
-      url: redactText(url),
-      time: now,
-      status: null,
-      error: null,
-      ms: null,
-      outcome: 'pending',
-    };
+      entry = { ...base, taskId: task.taskId, outId: rec.outId, callId: rec.callId, attempt: rec.attempt, url: redactText(url) };
+      body = JSON.stringify({ ...rec, eventType: PUSH_EVENT_CALL_RESULT, pushTime: now });
+    }
     this.log.add(entry);
     this.counts.attempts++;
-    const body = JSON.stringify({ ...rec, eventType: PUSH_EVENT_CALL_RESULT, pushTime: now });
     const t0 = performance.now();
     let ok = false;
     try {
       const res = await request(url, {
         method: 'POST',
         body,
-        headers: { 'content-type': 'application/json;charset=utf-8', 'user-agent': 'zhichi-emulator', 'x-push-id': String(j.pushId) },
+        headers: { 'content-type': 'application/json;charset=utf-8', 'user-agent': 'zhichi-emulator', 'x-push-id': String(j.pushId), ...headers },
         dispatcher: this.agent,
         signal: AbortSignal.timeout(this.o.timeoutMs),
       });
       entry.status = res.statusCode;
-      await res.body.dump().catch(() => {});
-      ok = res.statusCode >= 200 && res.statusCode < 300;
-      if (!ok) entry.error = `HTTP ${res.statusCode}`;
+      const accepts = j.msg?.accepts;
+      if (accepts) {
+        const text = await res.body.text().catch(() => '');
+        ok = accepts(res.statusCode, text);
+        if (!ok) entry.error = `HTTP ${res.statusCode}, body not an acknowledgement`;
+      } else {
+        await res.body.dump().catch(() => {});
+        ok = res.statusCode >= 200 && res.statusCode < 300;
+        if (!ok) entry.error = `HTTP ${res.statusCode}`;
+      }
     } catch (err) {
       const e = err as { name?: string; code?: string; message?: string };
       entry.error = e.name === 'TimeoutError' || e.name === 'AbortError' ? `timeout after ${this.o.timeoutMs} ms` : (e.code ?? e.message ?? 'error');
@@ -260,8 +299,8 @@ export class PushDelivery {
       this.counts.delivered++;
     } else {
       this.counts.failedAttempts++;
-      if (j.delivery < this.o.maxAttempts && !this.closed) {
-        const delay = Math.min(this.o.retryMaxMs, this.o.retryBaseMs * 2 ** (j.delivery - 1));
+      if (j.delivery < (j.msg?.maxAttempts ?? this.o.maxAttempts) && !this.closed) {
+        const delay = Math.min(j.msg?.retryMaxMs ?? this.o.retryMaxMs, (j.msg?.retryBaseMs ?? this.o.retryBaseMs) * 2 ** (j.delivery - 1));
         j.delivery++;
         j.dueAt = now + delay;
         entry.outcome = 'retry';

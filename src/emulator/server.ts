@@ -6,6 +6,8 @@ import { handleApi, matchRoute, type Reply } from './api.js';
 import { handleControl } from './control.js';
 import type { EmulatorCore } from './core.js';
 import { RingLog } from './ring.js';
+import { AgentsSurface } from './agents/surface.js';
+import type { AgentsEndpointName } from '../contract/agents/index.js';
 
 /** One line of `GET /__emulator/requests`. Paths are redacted (the token query carries apiSecret). */
 export interface RequestLogEntry {
@@ -16,7 +18,7 @@ export interface RequestLogEntry {
   realTime: number;
   method: string;
   path: string;
-  endpoint: EndpointName | null;
+  endpoint: EndpointName | AgentsEndpointName | null;
   /** HTTP status; 0 when the connection was reset on purpose; null while the request is in progress. */
   status: number | null;
   /** Envelope code; null for a reset or while in progress. */
@@ -54,9 +56,12 @@ function readBody(req: IncomingMessage): Promise<Buffer | null> {
 export class EmulatorServer {
   readonly server: Server;
   readonly requestLog: RingLog<RequestLogEntry>;
+  /** The Agents (apiOpen/v1) surface, on the same port and engine. */
+  readonly agents: AgentsSurface;
   private reqSeq = 0;
 
   constructor(private readonly core: EmulatorCore) {
+    this.agents = new AgentsSurface(core);
     this.requestLog = new RingLog(core.opts.requestLogLimit);
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
@@ -81,7 +86,7 @@ export class EmulatorServer {
   }
 
   /** Logs a request when it arrives (so counts are right even while an injected latency holds it); `done` fills the outcome. */
-  private log(method: string, url: string, endpoint: EndpointName | null): RequestLogEntry {
+  private log(method: string, url: string, endpoint: EndpointName | AgentsEndpointName | null): RequestLogEntry {
     const e: RequestLogEntry = {
       seq: this.requestLog.total,
       time: this.core.clock.now(),
@@ -130,6 +135,11 @@ export class EmulatorServer {
       this.core.counters.controlRequests++;
       const out = await handleControl(this.core, this, method, path.slice('/__emulator/'.length), query, raw);
       this.send(res, out.status, out.body);
+      return;
+    }
+
+    if (AgentsSurface.owns(path)) {
+      await this.handleAgents(req, res, method, path, url, query, raw, t0);
       return;
     }
 
@@ -188,5 +198,54 @@ export class EmulatorServer {
     const rep = handleApi(core, m.name, { params: m.params, query, body, authorization: Array.isArray(auth) ? auth[0] : auth });
     this.send(res, rep.status, { code: rep.code, message: rep.message, content: rep.content });
     this.done(entry, rep.status, rep.code, t0, fault.latencyMs > 0 ? 'latency' : undefined);
+  }
+
+  /** The Agents surface: same faults, request log and simulation step as the V5 API, its own envelope. */
+  private async handleAgents(req: IncomingMessage, res: ServerResponse, method: string, path: string, url: string, query: URLSearchParams, raw: Buffer | null, t0: number): Promise<void> {
+    const core = this.core;
+    const agents = this.agents;
+    core.counters.requests++;
+    const m = AgentsSurface.match(method, path);
+    if (m === null || m === 'methodMismatch') {
+      const rep = m === null ? agents.refusal(404, `资源未找到: no such endpoint ${method} ${path}`) : agents.refusal(405, `method ${method} not allowed on ${path}`);
+      this.send(res, rep.status, rep.body);
+      this.done(this.log(method, url, null), rep.status, rep.body.code, t0);
+      return;
+    }
+    core.counters.byEndpoint[m] = (core.counters.byEndpoint[m] ?? 0) + 1;
+    const entry = this.log(method, url, m);
+    const fault = core.faults.decide(m);
+    if (fault.latencyMs > 0) await sleep(fault.latencyMs);
+    if (fault.action === 'reset') {
+      this.done(entry, 0, null, t0, 'reset');
+      req.socket.destroy();
+      return;
+    }
+    if (fault.action === 'error') {
+      const status = core.faults.errorStatus;
+      const ra = core.faults.retryAfter;
+      const rep = agents.refusal(status, 'injected fault');
+      this.send(res, status, rep.body, ra !== undefined ? { 'retry-after': String(ra) } : undefined);
+      this.done(entry, status, status, t0, 'error');
+      return;
+    }
+    let body: unknown = undefined;
+    if (raw && method !== 'GET') {
+      try {
+        body = JSON.parse(raw.toString('utf8'));
+      } catch {
+        const rep = agents.refusal(412, '参数错误: body must be JSON');
+        rep.status = 200;
+        this.send(res, 200, rep.body);
+        this.done(entry, 200, 412, t0, fault.latencyMs > 0 ? 'latency' : undefined);
+        return;
+      }
+    }
+    core.sync();
+    const rep = agents.handle(m, query, req.headers, body);
+    // A write may change what is due (a start, an import): simulate up to now again before pushes go.
+    core.sync();
+    this.send(res, rep.status, rep.body);
+    this.done(entry, rep.status, rep.body.code, t0, fault.latencyMs > 0 ? 'latency' : undefined);
   }
 }

@@ -1,4 +1,4 @@
-import { CALL_RESULT, CONTACT_STATUS, RETRY_CONDITION, callResultName, type CallRecord } from '../contract/index.js';
+import { CALL_RESULT, CONTACT_STATUS, callResultName, type CallRecord } from '../contract/index.js';
 import type { WindowCalendar } from './calendar.js';
 import { intentLabel } from './outcomes.js';
 
@@ -61,6 +61,30 @@ export interface RedialRule {
   queue: IntQueue;
 }
 
+/**
+ * A task in domain terms, whichever API generation created it: the engine (dialer, calendar,
+ * outcomes, pushes) reads only these, never a wire field name.
+ */
+export interface TaskDomain {
+  taskName: string;
+  /** First instant calls may start, epoch ms. */
+  startAt: number;
+  /** Instant the task expires, epoch ms (+Infinity: never). */
+  endAt: number;
+  /** Calls of this task at once. */
+  robotNum: number;
+  /** Caller numbers, rotated per contact and attempt. */
+  aniList: string[];
+  /** Redial rules: up to `retryNum` redials `delayMs` after a call ending with one of `results` (CALL_RESULT codes). */
+  rules: ReadonlyArray<{ retryNum: number; delayMs: number; results: readonly number[] }>;
+  /** V5 push target of this task, or null (the Agents surface delivers its own callbacks). */
+  pushUrl: string | null;
+  /** 0 = no push, 1 = final result per contact, 2 = every call (PUSH_TYPE). */
+  pushMode: number;
+  /** Not dialled while true (Agents: not yet started, paused or stopped). @default false */
+  held?: boolean;
+}
+
 /** Everything the emulator knows about one task. */
 export class TaskState {
   /** Creation index (0-based), used to seed outcomes. */
@@ -74,8 +98,10 @@ export class TaskState {
   readonly startAt: number;
   /** Instant the task expires (endTime for timeType 2, +Infinity otherwise). */
   readonly endAt: number;
-  readonly robotNum: number;
-  readonly calendar: WindowCalendar;
+  /** Calls of this task at once (the Agents surface changes it: updateAiCount, modify). */
+  robotNum: number;
+  /** Daily windows (replaced by an Agents modify). */
+  calendar: WindowCalendar;
   readonly rules: RedialRule[];
   readonly aniList: string[];
   readonly pushUrl: string | null;
@@ -83,6 +109,10 @@ export class TaskState {
   readonly pushMode: number;
 
   expired = false;
+  /** No new call starts while held (calls in flight finish); set by the Agents surface. */
+  held = false;
+  /** Called after each finished call of this task, after the V5 push hook (the Agents surface listens here). */
+  onCall: ((record: number, final: boolean) => void) | null = null;
   active = 0;
   finished = 0;
   answered = 0;
@@ -122,26 +152,26 @@ export class TaskState {
     params: Record<string, unknown>;
     createTime: number;
     calendar: WindowCalendar;
+    domain: TaskDomain;
   }) {
-    const p = init.params;
+    const d = init.domain;
     this.seq = init.seq;
     this.taskId = init.taskId;
-    this.params = p;
-    this.taskName = String(p.taskName);
+    this.params = init.params;
+    this.taskName = d.taskName;
     this.createTime = init.createTime;
-    const timed = p.timeType === 2;
-    this.startAt = timed ? Number(p.startTime) : init.createTime;
-    this.endAt = timed ? Number(p.endTime) : Number.POSITIVE_INFINITY;
-    this.robotNum = Number(p.robotNum);
+    this.startAt = d.startAt;
+    this.endAt = d.endAt;
+    this.robotNum = d.robotNum;
     this.calendar = init.calendar;
-    this.aniList = (p.aniList as string[]).slice();
-    this.pushUrl = p.pushFlag === 1 && typeof p.pushUrl === 'string' ? p.pushUrl : null;
-    this.pushMode = this.pushUrl ? Number(p.pushType) : 0;
-    const rules = (p.taskRetryList as Array<{ retryNum: number; retryTime: number; retryCondition: number }> | undefined) ?? [];
-    this.rules = rules.map((r) => {
+    this.aniList = d.aniList.slice();
+    this.pushUrl = d.pushUrl;
+    this.pushMode = d.pushUrl ? d.pushMode : 0;
+    this.held = d.held ?? false;
+    this.rules = d.rules.map((r) => {
       let mask = 0;
-      for (const code of RETRY_CONDITION[r.retryCondition]?.results ?? []) mask |= 1 << code;
-      return { retryNum: Math.min(r.retryNum, 65_535), delayMs: r.retryTime * 60_000, mask, used: new Uint16Array(0), queue: new IntQueue() };
+      for (const code of r.results) mask |= 1 << code;
+      return { retryNum: Math.min(r.retryNum, 65_535), delayMs: r.delayMs, mask, used: new Uint16Array(0), queue: new IntQueue() };
     });
   }
 

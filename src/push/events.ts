@@ -1,6 +1,8 @@
 import type { PushEvent } from '../contract/index.js';
 import { decoderFor, parseContentType } from './body.js';
 import { parseItem, type ExtractedFields } from './extract.js';
+import { AGENTS_KEY_PREFIX, agentsCallbackOf, parseAgentsCallback } from './agents.js';
+import type { AgentsCallback } from '../contract/agents/index.js';
 import type { EventSource, StoredEvent } from './store.js';
 
 interface ResultEventBase {
@@ -17,6 +19,11 @@ interface ResultEventBase {
   body: unknown;
   /** The raw body as text. */
   raw: string;
+  /**
+   * The Agents callback `{dataType, data}` when the event came from the Agents API (then `known` and
+   * `record`, which refer to the V5 push contract, are false and null); null for a V5 push.
+   */
+  agents: AgentsCallback | null;
 }
 
 /**
@@ -52,7 +59,11 @@ export function toResultEvent(e: StoredEvent): ResultEvent {
   } catch {
     /* only JSON is ever stored; keep null rather than throw in a replay */
   }
+  if (e.key.startsWith(AGENTS_KEY_PREFIX)) {
+    const a = parseAgentsCallback(body, e.raw);
+    return { id: e.id, key: e.key, source: e.source, receivedAt: e.receivedAt, fields: a.fields, body, raw, agents: agentsCallbackOf(e.key, body), known: false, record: null };
+  }
   const p = parseItem(body, e.raw);
-  const base = { id: e.id, key: e.key, source: e.source, receivedAt: e.receivedAt, fields: p.fields, body, raw };
+  const base = { id: e.id, key: e.key, source: e.source, receivedAt: e.receivedAt, fields: p.fields, body, raw, agents: null };
   return p.known && p.record ? { ...base, known: true, record: p.record } : { ...base, known: false, record: null };
 }

@@ -10,6 +10,10 @@ export {
   type EventStore, type StoredEvent, type NewEvent, type EventQuery, type EventSource, type DeliveryStatus, type OpenStoreOptions,
   type InsertResult, type DeliveryUpdate, type EventIdentity,
 } from './store.js';
+export {
+  reconcileAgents, parseAgentsCallback, agentsRecordFields, AGENTS_KEY_PREFIX,
+  type AgentsReconcileOptions, type AgentsReconcileReport, type AgentsReconcileSource,
+} from './agents.js';
 export { reconcile, type ReconcileSource, type ReconcileOptions, type ReconcileReport, type AttemptMismatch, type ResultsQuery } from './reconcile.js';
 export { DEFAULT_MAX_BODY_BYTES, type BodyInput, type BodyReader, type BodyReadResult } from './body.js';
 export { MIN_SECRET_LENGTH } from './auth.js';

@@ -9,6 +9,8 @@ import {
 import { Dispatcher, replayStored, type DeliveryCounts, type DeliveryOptions, type ReplayOptions } from './dispatcher.js';
 import { decodeRaw, toResultEvent, type ResultEvent, type ResultHandler } from './events.js';
 import { parseBody, type ParsedEvent } from './extract.js';
+import { AGENTS_CALLBACK_ACK } from '../contract/agents/index.js';
+import { agentsCallbackOf, parseAgentsCallback, reconcileAgents, type AgentsReconcileOptions, type AgentsReconcileReport } from './agents.js';
 import { GroupCommitter, type GroupCommitOptions } from './group-commit.js';
 import { reconcile, type ReconcileOptions, type ReconcileReport } from './reconcile.js';
 import {
@@ -70,6 +72,12 @@ export interface PushReceiverOptions {
   maxBodyBytes?: number;
   /** When set, only this path is served (404 elsewhere); adapters mounted on a route do not need it. */
   path?: string;
+  /**
+   * Path of the Agents (apiOpen/v1) callbacks `{dataType, data}` (api/sobot-agents.md §7): same
+   * secret and allow-list; the secret may be the `secret` query parameter or the path segment after
+   * it (`/agents/<secret>`); answered with the body `success`. @default not served
+   */
+  agentsPath?: string;
   /** Acknowledgement of a stored (or duplicate) push. */
   ack?: AckOptions;
   /** Group commit tuning. @default { maxBatch: 512, maxInFlight: 1 for SQLite, 2 for PostgreSQL } */
@@ -147,6 +155,7 @@ export class PushReceiver {
   readonly #trustProxyHops: number;
   readonly #maxBody: number;
   readonly #path: string | undefined;
+  readonly #agentsPath: string | undefined;
   readonly #ack: PushResponse;
   readonly #clock: Clock;
   readonly #log: Logger;
@@ -169,6 +178,8 @@ export class PushReceiver {
     if (!Number.isInteger(this.#maxBody) || this.#maxBody < 1) throw new TypeError('maxBodyBytes must be a positive integer (bytes)');
     if (options.path !== undefined && !options.path.startsWith('/')) throw new TypeError('path must start with "/"');
     this.#path = options.path;
+    if (options.agentsPath !== undefined && (!options.agentsPath.startsWith('/') || options.agentsPath.endsWith('/'))) throw new TypeError('agentsPath must start with "/" and not end with "/"');
+    this.#agentsPath = options.agentsPath;
     this.#ack = buildAck(options.ack);
     this.#clock = options.clock ?? systemClock;
     this.#log = redactingLogger(options.logger ?? silentLogger);
@@ -223,12 +234,15 @@ export class PushReceiver {
     if (req.method.toUpperCase() !== 'POST') return reject(405, 'method not allowed: pushes are POST', { allow: 'POST' });
     const target = splitTarget(req.url);
     if (target === null) return reject(400, 'malformed request URL');
-    if (this.#path !== undefined && target.path !== this.#path) return reject(404, 'not found');
+    const ap = this.#agentsPath;
+    const agents = ap !== undefined && (target.path === ap || target.path.startsWith(`${ap}/`));
+    if (!agents && this.#path !== undefined && target.path !== this.#path) return reject(404, 'not found');
 
     // The allow-list is checked before the secret: a stranger learns nothing about the secret check.
     const peer = clientAddress(req.remoteAddress, header(req.headers, 'x-forwarded-for'), this.#trustProxyHops);
     if (this.#allow && !this.#allow.allows(peer)) return reject(403, 'address not allowed');
-    if (!this.#secret.check(new URLSearchParams(target.query).get('secret'))) return reject(401, 'missing or wrong secret');
+    const given = new URLSearchParams(target.query).get('secret') ?? (agents && target.path.length > ap!.length ? decodeSegment(target.path.slice(ap!.length + 1)) : null);
+    if (!this.#secret.check(given)) return reject(401, 'missing or wrong secret');
 
     const ctHeader = header(req.headers, 'content-type');
     const ct = parseContentType(ctHeader);
@@ -260,7 +274,7 @@ export class PushReceiver {
       return reject(400, `body is not valid JSON: ${(err as Error).message}`);
     }
 
-    const events = parseBody(value, read.body);
+    const events = agents ? [parseAgentsCallback(value, read.body)] : parseBody(value, read.body);
     const stored = await this.#ingest({
       events,
       remoteAddress: req.remoteAddress ?? null,
@@ -272,7 +286,8 @@ export class PushReceiver {
       this.#log.error('store commit failed; answering 503 so the sender retries', { error: stored.message });
       return reject(503, 'storage unavailable, retry later', { 'retry-after': '5' });
     }
-    return this.#ack;
+    // The Agents sender counts a delivery only when the body is `success` (§7.1).
+    return agents ? AGENTS_ACK : this.#ack;
   }
 
   /** Stores parsed events through the group committer and queues the new ones for consumers. */
@@ -298,11 +313,29 @@ export class PushReceiver {
       this.#stats.stored++;
       if (!p.known) this.#stats.unknown++;
       if (!wanted) return;
-      const base = { id: r.id, key: p.key, source: i.source, receivedAt: now, fields: p.fields, body: p.body, raw: decodeRaw(p.raw, i.contentType) };
+      const base = { id: r.id, key: p.key, source: i.source, receivedAt: now, fields: p.fields, body: p.body, raw: decodeRaw(p.raw, i.contentType), agents: agentsCallbackOf(p.key, p.body) };
       fresh.push(p.known && p.record ? { ...base, known: true, record: p.record } : { ...base, known: false, record: null });
     });
     this.#dispatcher.enqueue(fresh);
     return results;
+  }
+
+  /** Reconciles an Agents task against getCallRecordInfoList (see {@link reconcileAgents}); backfilled events reach the consumers too. */
+  reconcileAgents(options: AgentsReconcileOptions): Promise<AgentsReconcileReport> {
+    return reconcileAgents(
+      this.store,
+      options,
+      async (events) => {
+        const results = await Promise.all(events.map((e) => this.#committer.submit(e)));
+        const fresh: ResultEvent[] = [];
+        results.forEach((r, i) => {
+          if (r.inserted && r.id !== null) fresh.push(toResultEvent({ ...storedShape(events[i]!), id: r.id }));
+        });
+        this.#dispatcher.enqueue(fresh);
+        return results;
+      },
+      () => this.#clock.now(),
+    );
   }
 
   /**
@@ -378,6 +411,16 @@ function storedShape(e: NewEvent) {
     hangupBy: f.hangupBy ?? null, eventType: f.eventType ?? null, raw: Buffer.from(e.raw),
     deliveryStatus: 'pending' as const, deliveryAttempts: 0, deliveryError: null, deliveredAt: null,
   };
+}
+
+const AGENTS_ACK: PushResponse = { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: AGENTS_CALLBACK_ACK };
+
+function decodeSegment(s: string): string | null {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return null;
+  }
 }
 
 function buildAck(a: AckOptions = {}): PushResponse {

@@ -42,12 +42,14 @@ export function isTimeoutError(err: unknown): boolean {
 
 /** A request relative to the base URL. */
 export interface TransportRequest {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PATCH';
   /** Path relative to the base URL, e.g. `companies/x/tasks`. */
   path: string;
   query?: Record<string, string | number | undefined> | undefined;
   body?: unknown;
   headers?: Record<string, string>;
+  /** Headers computed afresh for every attempt (the Agents signature carries a timestamp). */
+  headersFor?: () => Record<string, string>;
   /** Retry on connection errors, timeouts, 408, 429 and 5xx. Only for requests safe to repeat. */
   retry: boolean;
   signal?: AbortSignal | undefined;
@@ -105,7 +107,7 @@ export function undiciSender(): Sender {
       let headers: Record<string, string | undefined> = {};
       const chunks: Buffer[] = [];
       agent!.dispatch(
-        { origin, path, method: init.method as 'GET' | 'POST', headers: init.headers, body: init.body ?? null },
+        { origin, path, method: init.method as 'GET' | 'POST' | 'PATCH', headers: init.headers, body: init.body ?? null },
         {
           onRequestStart(c) {
             controller = c;
@@ -201,7 +203,7 @@ export class Transport {
       let res: HttpResponse | undefined;
       let failure: ZhichiError | undefined;
       try {
-        const init: SendInit = { method: req.method, headers, signal: userSignal, timeoutMs: this.o.timeoutMs };
+        const init: SendInit = { method: req.method, headers: req.headersFor ? { ...headers, ...req.headersFor() } : headers, signal: userSignal, timeoutMs: this.o.timeoutMs };
         if (body !== undefined) init.body = body;
         res = await this.o.sender(url, init);
       } catch (err) {

@@ -275,7 +275,8 @@ function pct(n: number, of: number): string {
   return of ? `${((n / of) * 100).toFixed(1)}%` : '-';
 }
 
-function printSummary(io: CliIO, s: DemoSummary): void {
+/** The demo's final summary, for humans (shared by `--api v5` and `--api agents`). */
+export function printSummary(io: CliIO, s: DemoSummary): void {
   io.stdout('\n');
   io.stdout(
     keyValues([
@@ -322,14 +323,16 @@ export function register(program: Command, io: CliIO): void {
     .option('--reorder-rate <r>', 'share of pushes sent out of order', numberFlag('--reorder-rate', 0, 1), 0.05)
     .option('--dir <path>', 'where the data goes (default a new temp directory)')
     .option('--timeout <s>', 'give up after this many seconds', intFlag('--timeout', 1), 120)
-    .action(async (f: { contacts: number; bad: number; robots: number; speed: number; seed: number; duplicateRate: number; reorderRate: number; dir?: string; timeout: number }, cmd: Command) => {
+    .option('--api <v5|agents>', 'which API generation the campaign runs on', 'v5')
+    .action(async (f: { contacts: number; bad: number; robots: number; speed: number; seed: number; duplicateRate: number; reorderRate: number; dir?: string; timeout: number; api: string }, cmd: Command) => {
+      if (f.api !== 'v5' && f.api !== 'agents') throw new CliError(`--api must be v5 or agents (got "${f.api}")`, EXIT.USAGE);
       if (f.bad > f.contacts) throw new CliError('--bad must not exceed --contacts', EXIT.USAGE);
       const opts: DemoOptions = {
         contacts: f.contacts, bad: f.bad, robots: f.robots, speed: f.speed, seed: f.seed, duplicateRate: f.duplicateRate,
         reorderRate: f.reorderRate, timeoutSec: f.timeout,
       };
       if (f.dir !== undefined) opts.dir = f.dir;
-      const s = await runDemo(opts, io, Boolean(globals(cmd).json));
+      const s = f.api === 'agents' ? await (await import('./agents-demo.js')).runAgentsDemo(opts, io, Boolean(globals(cmd).json)) : await runDemo(opts, io, Boolean(globals(cmd).json));
       if (!s.consistent) throw new CliError(`demo: results and pushes disagree (calls ${s.calls}, stored ${s.pushes.stored}, contacts ${s.contacts}, valid rows ${s.import.valid})`, EXIT.ERROR);
     });
 }

@@ -24,6 +24,7 @@ interface ServeFlags {
   port?: number;
   host?: string;
   path?: string;
+  agentsPath?: string | false;
   secret?: string;
   db?: string;
   allowIp?: string[];
@@ -74,6 +75,12 @@ async function serve(flags: ServeFlags, io: CliIO): Promise<void> {
   if (!path.startsWith('/')) throw new CliError(`--path must start with "/" (got "${path}")`, EXIT.USAGE);
 
   const options: PushReceiverOptions = { secret, store: storeLocation(flags.db, io), path };
+  // Agents (apiOpen/v1) callbacks on their own path of the same receiver (docs/agents.md).
+  const agentsPath = flags.agentsPath === false ? undefined : (flags.agentsPath ?? '/agents');
+  if (agentsPath !== undefined) {
+    if (!agentsPath.startsWith('/') || agentsPath.endsWith('/') || agentsPath === path) throw new CliError(`--agents-path must start with "/", not end with "/" and differ from --path (got "${agentsPath}")`, EXIT.USAGE);
+    options.agentsPath = agentsPath;
+  }
   if (flags.allowIp?.length) options.allowIps = flags.allowIp;
   if (flags.maxBody !== undefined) options.maxBodyBytes = flags.maxBody;
   if (flags.trustProxy !== undefined) options.trustProxyHops = flags.trustProxy;
@@ -109,6 +116,7 @@ async function serve(flags: ServeFlags, io: CliIO): Promise<void> {
   io.stdout(`listening on ${url}\n`);
   io.stdout(`store: ${receiver.store.location} (${receiver.store.kind})\n`);
   io.stdout(`pushUrl for tasks: ${url}?secret=<your push secret>\n`);
+  if (agentsPath !== undefined) io.stdout(`Agents callback URL: http://${shownHost}:${addr.port}${agentsPath}/<your push secret>\n`);
   if (forward) io.stdout(`forwarding stored events to ${new URL(flags.forward!).origin}\n`);
 
   await stopRequested(io.signal);
@@ -133,6 +141,8 @@ export function register(program: Command, io: CliIO): void {
     .option('--port <n>', `TCP port, 0 = any free port (env ${WEBHOOK_ENV.port}, default 8080)`, intFlag('--port', 0, 65_535))
     .option('--host <host>', `interface to listen on, 0.0.0.0 for all (env ${WEBHOOK_ENV.host}, default 127.0.0.1)`)
     .option('--path <path>', `path of the pushUrl (default ${DEFAULT_PUSH_PATH})`)
+    .option('--agents-path <path>', 'path of the Agents (apiOpen/v1) callback URL, secret as the next segment or ?secret= (default /agents)')
+    .option('--no-agents-path', 'do not take Agents callbacks')
     .option('--secret <secret>', `push secret expected as ?secret= in the pushUrl, at least ${MIN_SECRET_LENGTH} characters (env ${WEBHOOK_ENV.secret}; never printed)`)
     .option('--db <path|url>', 'event store: SQLite file or postgres:// URL (env ZHICHI_DB, default ./zhichi-events.db)')
     .option('--allow-ip <addr|cidr>', 'accept pushes only from this address or range; repeatable', collect)
