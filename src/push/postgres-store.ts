@@ -12,7 +12,7 @@ const COLUMN_TYPES: Record<(typeof INSERT_COLUMNS)[number], string> = {
   event_key: 'text', source: 'text', known: 'int2', received_at: 'int8', remote_addr: 'text', content_type: 'text',
   task_id: 'text', out_id: 'text', call_id: 'text', attempt: 'int4', telephone: 'text', call_result: 'int4',
   call_result_name: 'text', start_time: 'int8', answer_time: 'int8', end_time: 'int8', ring_duration: 'float8',
-  talk_duration: 'float8', intent: 'text', hangup_by: 'int4', event_type: 'text', raw: 'bytea',
+  talk_duration: 'float8', intent: 'text', hangup_by: 'int4', event_type: 'text', raw: 'bytea', instance_id: 'text',
 };
 
 /** Quotes an SQL identifier. */
@@ -174,6 +174,24 @@ export class PostgresEventStore implements EventStore {
     this.#check();
     const { rows } = await this.#pool.query<{ v: number | null }>(`SELECT MAX(version) AS v FROM ${ident(this.schema)}.zhichi_schema_version`);
     return rows[0]?.v ?? 0;
+  }
+
+  /**
+   * Runs `fn` under a session advisory lock keyed by schema and name: receivers on one schema run it one
+   * at a time. The lock lives on one pooled connection; if this process dies the server drops it.
+   */
+  async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    this.#check();
+    const c = await this.#pool.connect();
+    let locked = false;
+    try {
+      await c.query("SELECT pg_advisory_lock(hashtext('zhichi_fleet'), hashtext($1 || ':' || $2))", [this.schema, name]);
+      locked = true;
+      return await fn();
+    } finally {
+      if (locked) await c.query("SELECT pg_advisory_unlock(hashtext('zhichi_fleet'), hashtext($1 || ':' || $2))", [this.schema, name]).catch(() => {});
+      c.release();
+    }
   }
 
   /** Drops the schema with everything in it; for tests that created a throw-away schema. */
