@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type BetterSqlite3 from 'better-sqlite3';
 import { rowToEvent } from '../push/store.js';
 import { RelayLeaseLostError, sleep, type PositionedEvent, type RelayCursorRow, type RelayPosition, type RelaySource, type RelayStatus } from './source.js';
@@ -38,7 +39,14 @@ export class SqliteRelaySource implements RelaySource {
     const r = this.#db
       .prepare('UPDATE zhichi_relay_cursor SET owner = ?, lease_until = ? WHERE relay = ? AND (owner IS NULL OR owner = ? OR lease_until < ?)')
       .run(this.#owner, now + this.#leaseMs, this.#relay, this.#owner, now);
-    return r.changes === 1;
+    if (r.changes === 1) return true;
+    // A SQLite file is local: a holder on this host whose process is gone (SIGKILL) need not be waited for.
+    const held = this.#db.prepare('SELECT owner FROM zhichi_relay_cursor WHERE relay = ?').get(this.#relay) as { owner: string | null } | undefined;
+    if (!held?.owner || !deadLocalOwner(held.owner)) return false;
+    const t = this.#db
+      .prepare('UPDATE zhichi_relay_cursor SET owner = ?, lease_until = ? WHERE relay = ? AND owner = ?')
+      .run(this.#owner, now + this.#leaseMs, this.#relay, held.owner);
+    return t.changes === 1;
   }
 
   async release(): Promise<void> {
@@ -87,6 +95,18 @@ export class SqliteRelaySource implements RelaySource {
 
   async close(): Promise<void> {
     this.#db.close();
+  }
+}
+
+/** True when `owner` (`<host>:<pid>:<random>`, the default instance id) names a process of this host that no longer runs. */
+function deadLocalOwner(owner: string): boolean {
+  const m = /^(.*):(\d+):[0-9a-f]+$/.exec(owner);
+  if (!m || m[1] !== hostname()) return false;
+  try {
+    process.kill(Number(m[2]), 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 
