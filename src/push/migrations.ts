@@ -116,7 +116,9 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     // writers a lower id can become visible after a higher one, and a cursor on the id alone would skip
     // it. tx_id (the inserting transaction) fixes that: every transaction older than the oldest one still
     // running (pg_snapshot_xmin) is final, so the relay reads (tx_id, id) pairs below that bound, in that
-    // order, and never misses a row. The statement trigger wakes LISTENing relays once per commit.
+    // order, and never misses a row. (Relays are woken by a NOTIFY the store sends after each commit, not
+    // by a trigger: a NOTIFY inside the insert transaction would hold PostgreSQL's notify lock across the
+    // commit's WAL flush and serialise every receiver's commits.)
     version: 4,
     statements: [
       'ALTER TABLE {s}.zhichi_events ADD COLUMN instance_id TEXT, ADD COLUMN tx_id xid8 NOT NULL DEFAULT pg_current_xact_id()',
@@ -132,9 +134,6 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
         lease_until BIGINT,
         updated_at BIGINT NOT NULL
       )`,
-      `CREATE FUNCTION {s}.zhichi_events_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN PERFORM pg_notify('zhichi_events', TG_TABLE_SCHEMA); RETURN NULL; END $$`,
-      'CREATE TRIGGER zhichi_events_notify AFTER INSERT ON {s}.zhichi_events FOR EACH STATEMENT EXECUTE FUNCTION {s}.zhichi_events_notify()',
     ],
   },
 ];

@@ -28,7 +28,10 @@ export class PostgresEventStore implements EventStore {
   readonly #pool: Pool;
   readonly #t: string;
   readonly #insertSql: string;
+  readonly #insertName: string;
   #closed = false;
+  #notifying: Promise<void> | null = null;
+  #notifyAgain = false;
 
   private constructor(pool: Pool, location: string, schema: string) {
     this.#pool = pool;
@@ -39,6 +42,7 @@ export class PostgresEventStore implements EventStore {
     this.#insertSql =
       `INSERT INTO ${this.#t} (${INSERT_COLUMNS.join(', ')}) SELECT * FROM unnest(${arrays}) ` +
       'ON CONFLICT (event_key) DO NOTHING RETURNING id, event_key';
+    this.#insertName = `zhichi_insert_${schema}`;
   }
 
   /** Connects, creates the schema if needed and runs pending migrations under an advisory lock. */
@@ -119,12 +123,36 @@ export class PostgresEventStore implements EventStore {
     const columns: unknown[][] = INSERT_COLUMNS.map(() => []);
     for (const e of unique) insertValues(e).forEach((v, i) => columns[i]!.push(v));
     // One statement is one implicit transaction: the whole batch commits or none of it does.
-    const { rows } = await this.#pool.query<{ id: string; event_key: string }>(this.#insertSql, columns);
+    // A named statement: each pooled connection parses and plans it once, later batches only bind and run.
+    const { rows } = await this.#pool.query<{ id: string; event_key: string }>({ name: this.#insertName, text: this.#insertSql, values: columns });
+    if (rows.length > 0) this.#notify();
     const ids = new Map(rows.map((r) => [r.event_key, Number(r.id)]));
     return events.map((e, i) => {
       const id = firstIndex.get(e.key) === i ? ids.get(e.key) : undefined;
       return id !== undefined ? { inserted: true, id } : { inserted: false, id: null };
     });
+  }
+
+  /**
+   * Wakes LISTENing relays (channel `zhichi_events`, payload = schema) after a commit, in its own
+   * statement: outside the insert transaction the notify lock is not held across the WAL flush. At most
+   * one is in flight; commits made meanwhile are covered by one more.
+   */
+  #notify(): void {
+    if (this.#notifying) {
+      this.#notifyAgain = true;
+      return;
+    }
+    this.#notifying = this.#pool
+      .query("SELECT pg_notify('zhichi_events', $1)", [this.schema])
+      .then(() => {}, () => {})
+      .finally(() => {
+        this.#notifying = null;
+        if (this.#notifyAgain && !this.#closed) {
+          this.#notifyAgain = false;
+          this.#notify();
+        }
+      });
   }
 
   async setDelivery(updates: readonly DeliveryUpdate[]): Promise<void> {
@@ -204,6 +232,7 @@ export class PostgresEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#notifying;
     await this.#pool.end();
   }
 
