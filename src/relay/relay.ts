@@ -209,13 +209,17 @@ export class Relay {
   async #drain(src: RelaySource, signal: AbortSignal): Promise<void> {
     let at = (await src.cursor()).position;
     this.#m.position = at;
+    let rows = await src.read(at, this.#batch);
     while (!signal.aborted) {
-      const rows = await src.read(at, this.#batch);
       if (rows.length === 0) {
         this.#m.lagMs = 0;
         return;
       }
       this.#m.lagMs = Math.max(0, this.#clock.now() - rows[0]!.event.receivedAt);
+      // A full batch: read the next one while this one is with the broker (the store and the broker
+      // work at the same time; the cursor still moves only after each confirm, in order).
+      const ahead = rows.length === this.#batch ? src.read(rows[rows.length - 1]!.position, this.#batch) : null;
+      ahead?.catch(() => {});
       const pub = await this.#pub();
       let confirmed = rows.length;
       let failure: unknown = null;
@@ -232,8 +236,12 @@ export class Relay {
         this.#m.position = to;
         this.#m.published += confirmed;
       }
-      if (failure !== null) throw failure;
-      if (rows.length < this.#batch) return;
+      if (failure !== null) {
+        await ahead?.catch(() => {});
+        throw failure;
+      }
+      if (ahead === null) return;
+      rows = await ahead;
     }
   }
 
