@@ -8,7 +8,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventJson } from '../src/push/event-json.js';
 import type { PostgresEventStore } from '../src/push/postgres-store.js';
 import { openEventStore, type EventStore } from '../src/push/store.js';
-import { createRelay, jobIdOf, readRelayStatus, type OutMessage, type Publisher } from '../src/relay/index.js';
+import { brokerOf, createRelay, jobIdOf, messageIdOf, readRelayStatus, taskToken, type OutMessage, type Publisher } from '../src/relay/index.js';
 import { zhichi } from './cli-helpers.js';
 import { BROKER_URLS, brokerMessages, dropBroker, makeEvents, prepareBroker, uniqueNames, type BrokerKind, type BrokerNames } from './fixtures/brokers.js';
 import { PG_URL, freshStore, postgresAvailable, type StoreKind, type TestStore } from './fixtures/push-stores.js';
@@ -236,5 +236,45 @@ describe('zhichi relay (CLI)', () => {
     } finally {
       await ts.cleanup();
     }
+  });
+});
+
+describe('relay errors', () => {
+  it('an unreachable broker is counted, logged redacted and retried; the cursor does not move', async () => {
+    const ts = await freshStore('sqlite');
+    const logged: string[] = [];
+    try {
+      await ts.store.insert(makeEvents(10));
+      const relay = await createRelay({
+        store: ts.location, to: 'amqp://guest:hunter2-secret@127.0.0.1:1', name: 'down', maxRetryMs: 200,
+        logger: { warn: (m) => logged.push(m), error: (m) => logged.push(m) },
+      });
+      const ac = new AbortController();
+      const running = relay.run(ac.signal);
+      await until('three failed attempts', async () => relay.metrics().errors >= 3);
+      ac.abort();
+      await running;
+      const st = await relay.status();
+      await relay.close();
+      expect(relay.metrics().published).toBe(0);
+      expect(st.position.id).toBe(0);
+      expect(st.backlog).toBe(10);
+      expect(st.errors).toBeGreaterThanOrEqual(3);
+      expect(st.lastError).toMatch(/cannot connect to RabbitMQ/);
+      for (const text of [...logged, st.lastError!]) expect(text).not.toContain('hunter2-secret');
+    } finally {
+      await ts.cleanup();
+    }
+  });
+
+  it('broker ids derive from the key: BullMQ jobIds are digests, AMQP message-ids the key up to 255 bytes, subjects safe tokens', () => {
+    const key = JSON.stringify(['task:1', 'o1', null, 1]);
+    expect(jobIdOf(key)).toMatch(/^zr-[0-9a-f]{64}$/);
+    expect(jobIdOf(key)).toBe(jobIdOf(key));
+    expect(messageIdOf(key)).toBe(key);
+    expect(messageIdOf('k'.repeat(300))).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(taskToken('a.b *>c')).toBe('a_b___c');
+    expect(taskToken(null)).toBe('_none');
+    expect(() => brokerOf('kafka://x')).toThrow(/--to must be a nats:\/\/, redis:\/\/ or amqp:\/\/ URL/);
   });
 });
