@@ -10,7 +10,7 @@ const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: roo
 
 beforeAll(() => {
   // CI builds before testing; a developer's `npm test` on a fresh tree builds here.
-  if (!existsSync(path.join(root, 'dist/agents.cjs'))) {
+  if (!existsSync(path.join(root, 'dist/agents.cjs')) || !existsSync(path.join(root, 'dist/relay.cjs'))) {
     execFileSync(process.execPath, [path.join(root, 'node_modules/tsup/dist/cli-default.js')], { cwd: root, stdio: 'ignore', timeout: 120_000 });
   }
 }, 180_000);
@@ -21,6 +21,7 @@ const entries: Array<[string, string[]]> = [
   ['zhichi-outbound/emulator', ['startEmulator']],
   ['zhichi-outbound/import', ['importContacts', 'openRows']],
   ['zhichi-outbound/agents', ['AgentsClient', 'agentsSignature', 'ZhichiAgentsAuthError']],
+  ['zhichi-outbound/relay', ['createRelay', 'readRelayStatus', 'jobIdOf']],
 ];
 
 describe('package entry points', () => {
@@ -48,6 +49,11 @@ describe('package entry points', () => {
 
   it('the core client loads no driver (ioredis, pg, better-sqlite3, exceljs)', () => {
     const out = node(['-e', `require('zhichi-outbound'); console.log(JSON.stringify(Object.keys(require.cache).filter((k) => /node_modules[\\\\/](ioredis|pg|better-sqlite3|exceljs)[\\\\/]/.test(k))))`]);
+    expect(JSON.parse(out)).toEqual([]);
+  });
+
+  it('the relay entry loads no broker client or driver until a relay connects (nats, bullmq, amqplib, ioredis, pg, better-sqlite3)', () => {
+    const out = node(['-e', `require('zhichi-outbound/relay'); console.log(JSON.stringify(Object.keys(require.cache).filter((k) => /node_modules[\\\\/](nats|bullmq|amqplib|ioredis|pg|better-sqlite3)[\\\\/]/.test(k))))`]);
     expect(JSON.parse(out)).toEqual([]);
   });
 

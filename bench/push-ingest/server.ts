@@ -28,7 +28,10 @@ const server =
             secret,
             store: location,
             // Tuning knobs for experiments; the defaults are what users get.
-            ...(process.env['BENCH_INFLIGHT'] ? { groupCommit: { maxInFlight: Number(process.env['BENCH_INFLIGHT']) } } : {}),
+            ...(process.env['BENCH_INFLIGHT'] || process.env['BENCH_BATCH']
+              ? { groupCommit: { ...(process.env['BENCH_INFLIGHT'] ? { maxInFlight: Number(process.env['BENCH_INFLIGHT']) } : {}), ...(process.env['BENCH_BATCH'] ? { maxBatch: Number(process.env['BENCH_BATCH']) } : {}) } }
+              : {}),
+            ...(process.env['BENCH_POOL'] ? { storeOptions: { poolSize: Number(process.env['BENCH_POOL']) } } : {}),
             ...(process.env['BENCH_DURABILITY'] ? { storeOptions: { sqliteDurability: process.env['BENCH_DURABILITY'] as 'fsync' | 'process' } } : {}),
           })),
         ),

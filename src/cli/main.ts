@@ -5,6 +5,7 @@ import { register as registerCompany } from './commands/company.js';
 import { register as registerContacts } from './commands/contacts.js';
 import { register as registerDemo } from './commands/demo.js';
 import { register as registerEmulator } from './commands/emulator.js';
+import { register as registerRelay } from './commands/relay.js';
 import { register as registerResults } from './commands/results.js';
 import { register as registerTasks } from './commands/tasks.js';
 import { register as registerToken } from './commands/token.js';
@@ -43,6 +44,7 @@ export function buildProgram(io: CliIO, onCommanderError: (text: string) => void
   registerContacts(program, io);
   registerWebhooks(program, io);
   registerResults(program, io);
+  registerRelay(program, io);
   registerEmulator(program, io);
   registerDemo(program, io);
   registerAgents(program, io);

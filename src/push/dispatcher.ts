@@ -154,6 +154,15 @@ export async function replayStored(store: EventStore, dispatcher: Dispatcher, op
   const statuses = options.statuses ?? ['pending', 'failed'];
   const limit = options.limit ?? Infinity;
   if (limit !== Infinity && (!Number.isInteger(limit) || limit < 1)) throw new TypeError('limit must be a positive integer');
+  // Receivers sharing a PostgreSQL schema replay one at a time (fleet lock): an event is not redelivered
+  // by two of them at once.
+  const run = () => replayLocked(store, dispatcher, options, statuses, limit);
+  return store.exclusive ? store.exclusive('replay', run) : run();
+}
+
+async function replayLocked(
+  store: EventStore, dispatcher: Dispatcher, options: ReplayOptions, statuses: readonly DeliveryStatus[], limit: number,
+): Promise<DeliveryCounts> {
   const counts: DeliveryCounts = { delivered: 0, failed: 0 };
   let afterId = 0;
   let done = 0;

@@ -51,6 +51,25 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       "CREATE INDEX zhichi_events_undelivered ON zhichi_events (id) WHERE delivery_status <> 'delivered'",
     ],
   },
+  {
+    // Issue 16: which receiver instance stored an event, and the relay's durable cursor. SQLite has one
+    // writer at a time and assigns ids in commit order, so the relay's position is the id alone.
+    version: 4,
+    statements: [
+      'ALTER TABLE zhichi_events ADD COLUMN instance_id TEXT',
+      `CREATE TABLE zhichi_relay_cursor (
+        relay TEXT PRIMARY KEY,
+        last_tx TEXT NOT NULL DEFAULT '0',
+        last_id INTEGER NOT NULL DEFAULT 0,
+        published INTEGER NOT NULL DEFAULT 0,
+        errors INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        owner TEXT,
+        lease_until INTEGER,
+        updated_at INTEGER NOT NULL
+      )`,
+    ],
+  },
 ];
 
 /** PostgreSQL migrations; `{s}` is replaced by the quoted schema name. */
@@ -90,6 +109,31 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX zhichi_events_task ON {s}.zhichi_events (task_id)',
       'CREATE INDEX zhichi_events_received ON {s}.zhichi_events (received_at)',
       "CREATE INDEX zhichi_events_undelivered ON {s}.zhichi_events (id) WHERE delivery_status <> 'delivered'",
+    ],
+  },
+  {
+    // Issue 16. A BIGSERIAL id is taken when a row is inserted, not when it commits: with several
+    // writers a lower id can become visible after a higher one, and a cursor on the id alone would skip
+    // it. tx_id (the inserting transaction) fixes that: every transaction older than the oldest one still
+    // running (pg_snapshot_xmin) is final, so the relay reads (tx_id, id) pairs below that bound, in that
+    // order, and never misses a row. (Relays are woken by a NOTIFY the store sends after each commit, not
+    // by a trigger: a NOTIFY inside the insert transaction would hold PostgreSQL's notify lock across the
+    // commit's WAL flush and serialise every receiver's commits.)
+    version: 4,
+    statements: [
+      'ALTER TABLE {s}.zhichi_events ADD COLUMN instance_id TEXT, ADD COLUMN tx_id xid8 NOT NULL DEFAULT pg_current_xact_id()',
+      'CREATE INDEX zhichi_events_relay ON {s}.zhichi_events (tx_id, id)',
+      `CREATE TABLE {s}.zhichi_relay_cursor (
+        relay TEXT PRIMARY KEY,
+        last_tx xid8 NOT NULL DEFAULT '0',
+        last_id BIGINT NOT NULL DEFAULT 0,
+        published BIGINT NOT NULL DEFAULT 0,
+        errors BIGINT NOT NULL DEFAULT 0,
+        last_error TEXT,
+        owner TEXT,
+        lease_until BIGINT,
+        updated_at BIGINT NOT NULL
+      )`,
     ],
   },
 ];

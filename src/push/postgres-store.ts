@@ -12,7 +12,7 @@ const COLUMN_TYPES: Record<(typeof INSERT_COLUMNS)[number], string> = {
   event_key: 'text', source: 'text', known: 'int2', received_at: 'int8', remote_addr: 'text', content_type: 'text',
   task_id: 'text', out_id: 'text', call_id: 'text', attempt: 'int4', telephone: 'text', call_result: 'int4',
   call_result_name: 'text', start_time: 'int8', answer_time: 'int8', end_time: 'int8', ring_duration: 'float8',
-  talk_duration: 'float8', intent: 'text', hangup_by: 'int4', event_type: 'text', raw: 'bytea',
+  talk_duration: 'float8', intent: 'text', hangup_by: 'int4', event_type: 'text', raw: 'bytea', instance_id: 'text',
 };
 
 /** Quotes an SQL identifier. */
@@ -28,7 +28,10 @@ export class PostgresEventStore implements EventStore {
   readonly #pool: Pool;
   readonly #t: string;
   readonly #insertSql: string;
+  readonly #insertName: string;
   #closed = false;
+  #notifying: Promise<void> | null = null;
+  #notifyAgain = false;
 
   private constructor(pool: Pool, location: string, schema: string) {
     this.#pool = pool;
@@ -39,6 +42,7 @@ export class PostgresEventStore implements EventStore {
     this.#insertSql =
       `INSERT INTO ${this.#t} (${INSERT_COLUMNS.join(', ')}) SELECT * FROM unnest(${arrays}) ` +
       'ON CONFLICT (event_key) DO NOTHING RETURNING id, event_key';
+    this.#insertName = `zhichi_insert_${schema}`;
   }
 
   /** Connects, creates the schema if needed and runs pending migrations under an advisory lock. */
@@ -119,12 +123,36 @@ export class PostgresEventStore implements EventStore {
     const columns: unknown[][] = INSERT_COLUMNS.map(() => []);
     for (const e of unique) insertValues(e).forEach((v, i) => columns[i]!.push(v));
     // One statement is one implicit transaction: the whole batch commits or none of it does.
-    const { rows } = await this.#pool.query<{ id: string; event_key: string }>(this.#insertSql, columns);
+    // A named statement: each pooled connection parses and plans it once, later batches only bind and run.
+    const { rows } = await this.#pool.query<{ id: string; event_key: string }>({ name: this.#insertName, text: this.#insertSql, values: columns });
+    if (rows.length > 0) this.#notify();
     const ids = new Map(rows.map((r) => [r.event_key, Number(r.id)]));
     return events.map((e, i) => {
       const id = firstIndex.get(e.key) === i ? ids.get(e.key) : undefined;
       return id !== undefined ? { inserted: true, id } : { inserted: false, id: null };
     });
+  }
+
+  /**
+   * Wakes LISTENing relays (channel `zhichi_events`, payload = schema) after a commit, in its own
+   * statement: outside the insert transaction the notify lock is not held across the WAL flush. At most
+   * one is in flight; commits made meanwhile are covered by one more.
+   */
+  #notify(): void {
+    if (this.#notifying) {
+      this.#notifyAgain = true;
+      return;
+    }
+    this.#notifying = this.#pool
+      .query("SELECT pg_notify('zhichi_events', $1)", [this.schema])
+      .then(() => {}, () => {})
+      .finally(() => {
+        this.#notifying = null;
+        if (this.#notifyAgain && !this.#closed) {
+          this.#notifyAgain = false;
+          this.#notify();
+        }
+      });
   }
 
   async setDelivery(updates: readonly DeliveryUpdate[]): Promise<void> {
@@ -176,6 +204,24 @@ export class PostgresEventStore implements EventStore {
     return rows[0]?.v ?? 0;
   }
 
+  /**
+   * Runs `fn` under a session advisory lock keyed by schema and name: receivers on one schema run it one
+   * at a time. The lock lives on one pooled connection; if this process dies the server drops it.
+   */
+  async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    this.#check();
+    const c = await this.#pool.connect();
+    let locked = false;
+    try {
+      await c.query("SELECT pg_advisory_lock(hashtext('zhichi_fleet'), hashtext($1 || ':' || $2))", [this.schema, name]);
+      locked = true;
+      return await fn();
+    } finally {
+      if (locked) await c.query("SELECT pg_advisory_unlock(hashtext('zhichi_fleet'), hashtext($1 || ':' || $2))", [this.schema, name]).catch(() => {});
+      c.release();
+    }
+  }
+
   /** Drops the schema with everything in it; for tests that created a throw-away schema. */
   async dropSchema(): Promise<void> {
     this.#check();
@@ -186,6 +232,7 @@ export class PostgresEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#notifying;
     await this.#pool.end();
   }
 

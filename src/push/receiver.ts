@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { PUSH_ACK } from '../contract/index.js';
 import { systemClock, type Clock } from '../internal/clock.js';
 import { redactingLogger, silentLogger, type Logger } from '../internal/logger.js';
@@ -90,6 +91,11 @@ export interface PushReceiverOptions {
   logger?: Logger;
   /** Environment used to resolve `ZHICHI_DB`. @default process.env */
   env?: Record<string, string | undefined>;
+  /**
+   * Name of this receiver in a fleet, stored with every event it inserts (`instanceId` of a stored
+   * event). @default `<hostname>:<pid>`
+   */
+  instanceId?: string;
 }
 
 /** Counters since the receiver started. */
@@ -160,6 +166,8 @@ export class PushReceiver {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #ownsStore: boolean;
+  /** Stored with every event this receiver inserts. */
+  readonly instanceId: string;
   readonly #committer: GroupCommitter<NewEvent, InsertResult>;
   readonly #dispatcher: Dispatcher;
   #inFlight = 0;
@@ -185,6 +193,10 @@ export class PushReceiver {
     this.#log = redactingLogger(options.logger ?? silentLogger);
     this.store = store;
     this.#ownsStore = ownsStore;
+    this.instanceId = options.instanceId ?? `${hostname()}:${process.pid}`;
+    if (typeof this.instanceId !== 'string' || this.instanceId === '' || this.instanceId.length > 200) {
+      throw new TypeError('instanceId must be a non-empty string of at most 200 characters');
+    }
     this.#committer = new GroupCommitter((events) => this.store.insert(events), {
       maxInFlight: store.kind === 'postgres' ? 2 : 1,
       ...options.groupCommit,
@@ -297,7 +309,7 @@ export class PushReceiver {
       i.events.map((p) =>
         this.#committer.submit({
           key: p.key, source: i.source, known: p.known, receivedAt: now, remoteAddress: i.remoteAddress,
-          contentType: i.contentType, fields: p.fields, raw: p.raw,
+          contentType: i.contentType, fields: p.fields, raw: p.raw, instanceId: this.instanceId,
         }),
       ),
     );
@@ -352,7 +364,7 @@ export class PushReceiver {
       this.store,
       options,
       async (events) => {
-        const results = await Promise.all(events.map((e) => this.#committer.submit(e)));
+        const results = await Promise.all(events.map((e) => this.#committer.submit({ ...e, instanceId: this.instanceId })));
         const fresh: ResultEvent[] = [];
         results.forEach((r, i) => {
           if (r.inserted && r.id !== null) {
@@ -410,6 +422,7 @@ function storedShape(e: NewEvent) {
     ringDuration: f.ringDuration ?? null, talkDuration: f.talkDuration ?? null, intent: f.intent ?? null,
     hangupBy: f.hangupBy ?? null, eventType: f.eventType ?? null, raw: Buffer.from(e.raw),
     deliveryStatus: 'pending' as const, deliveryAttempts: 0, deliveryError: null, deliveredAt: null,
+    instanceId: e.instanceId ?? null,
   };
 }
 

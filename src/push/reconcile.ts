@@ -130,10 +130,18 @@ async function* records(client: ReconcileSource, taskId: string, q: ResultsQuery
  * different shape is not stored twice.
  */
 export async function reconcile(store: EventStore, options: ReconcileOptions, sink?: ReconcileSink, now: () => number = Date.now): Promise<ReconcileReport> {
-  const { client, taskId } = options;
+  const { taskId } = options;
   if (typeof taskId !== 'string' || taskId.trim() === '') throw new TypeError('taskId must be a non-empty string');
   const pageSize = options.pageSize ?? 200;
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) throw new TypeError('pageSize must be an integer 1–1000');
+  // One reconciliation of a task at a time across a fleet on one PostgreSQL schema (advisory lock): the
+  // next one starts after the first committed, reads its backfill as stored, and adds nothing.
+  const run = () => reconcileLocked(store, options, pageSize, sink, now);
+  return store.exclusive ? store.exclusive(`reconcile:${taskId}`, run) : run();
+}
+
+async function reconcileLocked(store: EventStore, options: ReconcileOptions, pageSize: number, sink: ReconcileSink | undefined, now: () => number): Promise<ReconcileReport> {
+  const { client, taskId } = options;
   const mode = options.contacts ?? 'suspect';
   const insert: ReconcileSink = sink ?? ((events) => store.insert(events));
 

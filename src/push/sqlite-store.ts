@@ -31,6 +31,7 @@ export class SqliteEventStore implements EventStore {
   #flushing = false;
   #flushWaiters: Array<{ seq: number; resolve: () => void; reject: (e: unknown) => void }> = [];
   #closed = false;
+  readonly #locks = new Map<string, Promise<void>>();
 
   private constructor(db: Database, location: string, walPath: string | null) {
     this.#db = db;
@@ -173,6 +174,20 @@ export class SqliteEventStore implements EventStore {
       .prepare('SELECT event_key, out_id, call_id, attempt FROM zhichi_events WHERE task_id = ?')
       .all(taskId) as Array<{ event_key: string; out_id: string | null; call_id: string | null; attempt: number | null }>;
     return rows.map((r) => ({ key: r.event_key, outId: r.out_id, callId: r.call_id, attempt: r.attempt }));
+  }
+
+  /** Runs `fn` after every earlier `exclusive` call of the same name in this process has finished. */
+  async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    this.#check();
+    const before = this.#locks.get(name) ?? Promise.resolve();
+    const run = before.then(fn, fn);
+    const tail = run.then(() => {}, () => {});
+    this.#locks.set(name, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.#locks.get(name) === tail) this.#locks.delete(name);
+    }
   }
 
   async schemaVersion(): Promise<number> {

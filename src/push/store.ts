@@ -18,6 +18,8 @@ export interface NewEvent {
   fields: ExtractedFields;
   /** Exact bytes received (or, for a reconciled record, its JSON). */
   raw: Uint8Array;
+  /** Which receiver instance stored it (fleet deployments); null when not set. */
+  instanceId?: string | null;
 }
 
 /** Result of inserting one event: `inserted` is false for a duplicate key (the first copy stays). */
@@ -56,6 +58,8 @@ export interface StoredEvent {
   deliveryAttempts: number;
   deliveryError: string | null;
   deliveredAt: number | null;
+  /** Receiver instance that stored the event (null for events stored before schema version 4). */
+  instanceId: string | null;
 }
 
 /** A change of delivery state after a consumer ran. */
@@ -111,6 +115,12 @@ export interface EventStore {
   identities(taskId: string): Promise<EventIdentity[]>;
   /** Current schema version. */
   schemaVersion(): Promise<number>;
+  /**
+   * Runs `fn` while holding the named fleet-wide lock: on PostgreSQL a session advisory lock keyed by
+   * schema and name, so receivers sharing a schema run it one at a time (released on return, or by the
+   * server when the holder's connection dies); on SQLite an in-process lock (one file, one receiver).
+   */
+  exclusive?<T>(name: string, fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -181,7 +191,7 @@ export const INSERT_COLUMNS = [
   'event_key', 'source', 'known', 'received_at', 'remote_addr', 'content_type',
   'task_id', 'out_id', 'call_id', 'attempt', 'telephone', 'call_result', 'call_result_name',
   'start_time', 'answer_time', 'end_time', 'ring_duration', 'talk_duration', 'intent', 'hangup_by', 'event_type',
-  'raw',
+  'raw', 'instance_id',
 ] as const;
 
 /** The values of one event in {@link INSERT_COLUMNS} order (known as 0/1). */
@@ -193,7 +203,7 @@ export function insertValues(e: NewEvent): unknown[] {
     f.callResult ?? null, f.callResultName ?? null,
     f.startTime ?? null, f.answerTime ?? null, f.endTime ?? null, f.ringDuration ?? null, f.talkDuration ?? null,
     f.intent ?? null, f.hangupBy ?? null, f.eventType ?? null,
-    e.raw,
+    e.raw, e.instanceId ?? null,
   ];
 }
 
@@ -231,6 +241,7 @@ export function rowToEvent(r: Record<string, unknown>): StoredEvent {
     deliveryAttempts: Number(r['delivery_attempts'] ?? 0),
     deliveryError: str(r['delivery_error']),
     deliveredAt: num(r['delivered_at']),
+    instanceId: str(r['instance_id']),
   };
 }
 

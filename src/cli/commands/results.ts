@@ -5,6 +5,7 @@ import { systemClock } from '../../internal/clock.js';
 import { silentLogger } from '../../internal/logger.js';
 import { Dispatcher, replayStored } from '../../push/dispatcher.js';
 import { decodeRaw } from '../../push/events.js';
+import { eventJson } from '../../push/event-json.js';
 import { forwardTo } from '../../push/forward.js';
 import { reconcile } from '../../push/reconcile.js';
 import { isPostgresLocation, openEventStore, type DeliveryStatus, type EventQuery, type EventStore, type StoredEvent } from '../../push/store.js';
@@ -74,18 +75,8 @@ async function* allEvents(store: EventStore, q: EventQuery, limit = Infinity): A
   }
 }
 
-/** The JSON form of a stored event: columns plus the raw body as text and, when it is JSON, parsed. */
-export function eventJson(e: StoredEvent): Record<string, unknown> {
-  const raw = decodeRaw(e.raw, e.contentType);
-  let body: unknown = null;
-  try {
-    body = JSON.parse(raw);
-  } catch {
-    /* stored bodies are JSON; keep null if not */
-  }
-  const { raw: _bytes, ...columns } = e;
-  return { ...columns, raw, body };
-}
+/** The JSON form of a stored event (shared with the relay, which publishes the same body). */
+export { eventJson };
 
 const CSV_COLUMNS = [
   'id', 'key', 'source', 'known', 'receivedAt', 'taskId', 'outId', 'callId', 'attempt', 'telephone', 'callResult', 'callResultName',

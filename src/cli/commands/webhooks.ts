@@ -18,6 +18,7 @@ export const WEBHOOK_ENV = {
   secret: 'ZHICHI_PUSH_SECRET',
   port: 'ZHICHI_PUSH_PORT',
   host: 'ZHICHI_PUSH_HOST',
+  instanceId: 'ZHICHI_INSTANCE_ID',
 } as const;
 
 interface ServeFlags {
@@ -32,6 +33,7 @@ interface ServeFlags {
   trustProxy?: number;
   forward?: string;
   ack?: string;
+  instanceId?: string;
 }
 
 const nonEmpty = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : v);
@@ -85,6 +87,8 @@ async function serve(flags: ServeFlags, io: CliIO): Promise<void> {
   if (flags.maxBody !== undefined) options.maxBodyBytes = flags.maxBody;
   if (flags.trustProxy !== undefined) options.trustProxyHops = flags.trustProxy;
   if (flags.ack !== undefined) options.ack = { body: flags.ack };
+  const instanceId = nonEmpty(flags.instanceId) ?? nonEmpty(io.env[WEBHOOK_ENV.instanceId]);
+  if (instanceId !== undefined) options.instanceId = instanceId;
   options.logger = { warn: (m) => io.stderr(`warning: ${m}\n`), error: (m) => io.stderr(`error: ${m}\n`) };
   let forward: ReturnType<typeof forwardTo> | undefined;
   let receiver: PushReceiver;
@@ -114,7 +118,7 @@ async function serve(flags: ServeFlags, io: CliIO): Promise<void> {
   const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${shownHost}:${addr.port}${path}`;
   io.stdout(`listening on ${url}\n`);
-  io.stdout(`store: ${receiver.store.location} (${receiver.store.kind})\n`);
+  io.stdout(`store: ${receiver.store.location} (${receiver.store.kind}), instance ${receiver.instanceId}\n`);
   io.stdout(`pushUrl for tasks: ${url}?secret=<your push secret>\n`);
   if (agentsPath !== undefined) io.stdout(`Agents callback URL: http://${shownHost}:${addr.port}${agentsPath}/<your push secret>\n`);
   if (forward) io.stdout(`forwarding stored events to ${new URL(flags.forward!).origin}\n`);
@@ -150,6 +154,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--trust-proxy <hops>', 'reverse proxies in front whose X-Forwarded-For is trusted (default 0)', intFlag('--trust-proxy', 0, 10))
     .option('--forward <url>', 'POST every stored event to this URL; failures can be re-sent with `results replay`')
     .option('--ack <text>', 'acknowledgement body (default {"code":200,"message":"success"})')
+    .option('--instance-id <name>', `name of this receiver in a fleet, stored with each event (env ${WEBHOOK_ENV.instanceId}, default <hostname>:<pid>)`)
     .action(async (_opts: ServeFlags, cmd: Command) => {
       await serve(globals(cmd) as ServeFlags, io);
     });
