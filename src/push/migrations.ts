@@ -51,6 +51,19 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       "CREATE INDEX zhichi_events_undelivered ON zhichi_events (id) WHERE delivery_status <> 'delivered'",
     ],
   },
+  {
+    // Dashboard read model (src/push/read-model.ts): each grouped query of the overview and the task view
+    // is a range scan of ONE covering index, never a visit of the table's rows.
+    version: 3,
+    statements: [
+      // Overview (per task: results, answered, last result), outcomes, intents and the talk-time histogram.
+      'CREATE INDEX zhichi_events_dash_result ON zhichi_events (task_id, call_result, intent, talk_duration, attempt, received_at)',
+      // Contacts called / answered: one streaming GROUP BY out_id per task.
+      'CREATE INDEX zhichi_events_dash_contact ON zhichi_events (task_id, out_id, call_result)',
+      // Answered rate by hour of day: grouped by UTC quarter-hour (every zone offset is a multiple of 15 min).
+      'CREATE INDEX zhichi_events_dash_quarter ON zhichi_events (task_id, (start_time / 900000), call_result)',
+    ],
+  },
 ];
 
 /** PostgreSQL migrations; `{s}` is replaced by the quoted schema name. */
@@ -90,6 +103,19 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX zhichi_events_task ON {s}.zhichi_events (task_id)',
       'CREATE INDEX zhichi_events_received ON {s}.zhichi_events (received_at)',
       "CREATE INDEX zhichi_events_undelivered ON {s}.zhichi_events (id) WHERE delivery_status <> 'delivered'",
+    ],
+  },
+  {
+    // Dashboard read model (src/push/read-model.ts): each grouped query of the overview and the task view
+    // is a range scan of ONE covering index, never a visit of the table's rows.
+    version: 3,
+    statements: [
+      // Overview (per task: results, answered, last result), outcomes, intents and the talk-time histogram.
+      'CREATE INDEX zhichi_events_dash_result ON {s}.zhichi_events (task_id, call_result, intent, talk_duration, attempt, received_at)',
+      // Contacts called / answered: one streaming GROUP BY out_id per task.
+      'CREATE INDEX zhichi_events_dash_contact ON {s}.zhichi_events (task_id, out_id, call_result)',
+      // Answered rate by hour of day: grouped by UTC quarter-hour (every zone offset is a multiple of 15 min).
+      'CREATE INDEX zhichi_events_dash_quarter ON {s}.zhichi_events (task_id, (start_time / 900000), call_result)',
     ],
   },
 ];
