@@ -20,6 +20,7 @@ const entries: Array<[string, string[]]> = [
   ['zhichi-outbound/receiver', ['createPushReceiver', 'nodeHandler', 'openEventStore', 'reconcile']],
   ['zhichi-outbound/emulator', ['startEmulator']],
   ['zhichi-outbound/import', ['importContacts', 'openRows']],
+  ['zhichi-outbound/dashboard', ['createDashboard', 'serveDashboard', 'openReadModel']],
 ];
 
 describe('package entry points', () => {

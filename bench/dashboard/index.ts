@@ -1,0 +1,147 @@
+// bench/dashboard: response times of the dashboard's read model with 1,000,000 stored results, on SQLite
+// and on PostgreSQL, against a bare `SELECT count(*)` on the same store; one run, ratios printed.
+//   npx tsx bench/dashboard/index.ts [--rows 1000000] [--runs 5] [--only sqlite,postgres] [--sqlite-file f]
+// --sqlite-file keeps the generated SQLite file (and reuses it when it exists) between runs.
+// One task holds 80 % of the rows (the task view is measured on it, the worst case), 40 others share the rest.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import { openEventStore, type EventStore, type NewEvent } from '../../src/push/store.js';
+import type { PostgresEventStore } from '../../src/push/postgres-store.js';
+import { openReadModel, type ReadModel } from '../../src/push/read-model.js';
+
+const args = process.argv.slice(2);
+const arg = (name: string, def: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : def;
+};
+const ROWS = Number(arg('rows', '1000000'));
+const RUNS = Number(arg('runs', '5'));
+const ONLY = arg('only', 'sqlite,postgres').split(',');
+const PG_URL = process.env['ZHICHI_BENCH_PG'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const BIG = 'task-big';
+const START = Date.UTC(2026, 10, 20, 1, 0, 0);
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const RAW = new TextEncoder().encode('{"bench":true}');
+const CODES = [0, 0, 0, 1, 1, 2, 3, 4, 5, 7];
+
+/** Results of a 30-day campaign: answered ~30 %, intents A–F on answered calls, 20 % redials. */
+function* events(rows: number): Generator<NewEvent[]> {
+  const r = rng(1);
+  const batch: NewEvent[] = [];
+  for (let i = 0; i < rows; i++) {
+    const taskId = r() < 0.8 ? BIG : `task-${Math.floor(r() * 40)}`;
+    const callResult = CODES[Math.floor(r() * CODES.length)]!;
+    const answered = callResult === 0;
+    const start = START + Math.floor(r() * 30 * 86_400_000);
+    const fields: NewEvent['fields'] = {
+      taskId, outId: `c${Math.floor(r() * rows * 0.7)}`, attempt: r() < 0.2 ? 2 : 1, callResult, startTime: start,
+      telephone: `13${String(Math.floor(r() * 1e9)).padStart(9, '0')}`, talkDuration: answered ? Math.floor(r() * 400) : 0,
+    };
+    if (answered) fields.intent = 'ABCDEF'[Math.floor(r() * 6)]!;
+    batch.push({ key: `b${i}`, source: 'push', known: true, receivedAt: start + 60_000, remoteAddress: '127.0.0.1', contentType: 'application/json', fields, raw: RAW });
+    if (batch.length === 10_000) yield batch.splice(0);
+  }
+  if (batch.length) yield batch;
+}
+
+async function fill(store: EventStore): Promise<number> {
+  const t0 = performance.now();
+  for (const b of events(ROWS)) await store.insert(b);
+  return performance.now() - t0;
+}
+
+async function median(fn: () => Promise<unknown>): Promise<number> {
+  await fn(); // warm: the page cache and prepared statements
+  const ms: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = performance.now();
+    await fn();
+    ms.push(performance.now() - t0);
+  }
+  ms.sort((a, b) => a - b);
+  return ms[Math.floor(ms.length / 2)]!;
+}
+
+interface Line {
+  store: string;
+  countMs: number;
+  overviewMs: number;
+  taskMs: number;
+  pageMs: number;
+}
+
+async function measure(name: string, rm: ReadModel, count: () => Promise<unknown>): Promise<Line> {
+  const countMs = await median(count);
+  const overviewMs = await median(() => rm.overview());
+  const taskMs = await median(() => rm.taskStats(BIG));
+  const pageMs = await median(async () => {
+    const p1 = await rm.results({ taskId: BIG, callResults: [0] }, { limit: 50 });
+    await rm.results({ taskId: BIG, callResults: [0] }, { limit: 50, before: p1.next! });
+  });
+  return { store: name, countMs, overviewMs, taskMs, pageMs };
+}
+
+const lines: Line[] = [];
+if (ONLY.includes('sqlite')) {
+  const keep = arg('sqlite-file', '');
+  const dir = mkdtempSync(join(tmpdir(), 'zhichi-bench-dash-'));
+  const file = keep || join(dir, 'events.db');
+  try {
+    const reuse = keep !== '' && existsSync(keep);
+    const store = await openEventStore(file, { sqliteDurability: 'process' });
+    if (!reuse) {
+      const fillMs = await fill(store);
+      console.log(`sqlite: ${ROWS} rows stored in ${(fillMs / 1000).toFixed(1)} s`);
+    }
+    await store.close();
+    const rm = await openReadModel(file);
+    const raw = new BetterSqlite3(file, { readonly: true });
+    const st = raw.prepare('SELECT count(*) AS n FROM zhichi_events');
+    lines.push(await measure('sqlite', rm, async () => st.get()));
+    raw.close();
+    await rm.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+if (ONLY.includes('postgres')) {
+  const schema = `zhichi_bench_${randomBytes(4).toString('hex')}`;
+  const location = `${PG_URL}?schema=${schema}`;
+  const store = (await openEventStore(location)) as PostgresEventStore;
+  try {
+    const fillMs = await fill(store);
+    const pool = new pg.Pool({ connectionString: PG_URL, max: 1 });
+    // Fresh statistics and visibility map, as autovacuum would have them on a store that has been running.
+    await pool.query(`VACUUM ANALYZE "${schema}".zhichi_events`);
+    console.log(`postgres: ${ROWS} rows stored in ${(fillMs / 1000).toFixed(1)} s`);
+    const rm = await openReadModel(location);
+    lines.push(await measure('postgres', rm, () => pool.query(`SELECT count(*) FROM "${schema}".zhichi_events`)));
+    await rm.close();
+    await pool.end();
+  } finally {
+    await store.dropSchema();
+    await store.close();
+  }
+}
+
+console.log(`\n${ROWS.toLocaleString('en')} results, task view on a task of ~${Math.round(ROWS * 0.8).toLocaleString('en')}; median of ${RUNS} runs`);
+console.log('| store | SELECT count(*) ms | overview ms (ratio) | task view ms (ratio) | 2 result pages ms |');
+console.log('|---|---|---|---|---|');
+for (const l of lines) {
+  console.log(`| ${l.store} | ${l.countMs.toFixed(1)} | ${l.overviewMs.toFixed(1)} (${(l.overviewMs / l.countMs).toFixed(1)}×) | ${l.taskMs.toFixed(1)} (${(l.taskMs / l.countMs).toFixed(1)}×) | ${l.pageMs.toFixed(1)} |`);
+}
