@@ -5,8 +5,13 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openReadModel, maskPhone, TALK_EDGES, type ReadModel, type ResultRow } from '../src/push/read-model.js';
-import type { NewEvent } from '../src/push/store.js';
-import { freshStore, postgresAvailable, type StoreKind, type TestStore } from './fixtures/push-stores.js';
+import { openEventStore, type NewEvent } from '../src/push/store.js';
+
+/** A second connection (pool) to the same store, to write concurrently. */
+const openEventStoreAgain = (location: string) => openEventStore(location);
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import { PG_URL, freshStore, postgresAvailable, type StoreKind, type TestStore } from './fixtures/push-stores.js';
 import { TEST_NOW } from './helpers.js';
 
 const KINDS: StoreKind[] = ['sqlite', 'postgres'];
@@ -68,6 +73,8 @@ const shanghaiHour = (ms: number) => Number(new Intl.DateTimeFormat('en-GB', { t
 describe.each(KINDS)('dashboard read model on %s', (kind) => {
   let ts: TestStore;
   let rm: ReadModel;
+  /** The same store read from the events, not the rollups: every figure must agree. */
+  let scan: ReadModel;
   let skip = false;
   const events = generate(3000, 7);
 
@@ -77,17 +84,19 @@ describe.each(KINDS)('dashboard read model on %s', (kind) => {
     ts = await freshStore(kind);
     for (let i = 0; i < events.length; i += 500) await ts.store.insert(events.slice(i, i + 500).map((g, j) => toNew(g, i + j)));
     rm = await openReadModel(ts.location);
+    scan = await openReadModel(ts.location, { useRollups: false });
   });
 
   afterAll(async () => {
     if (skip) return;
     await rm.close();
+    await scan.close();
     await ts.cleanup();
   });
 
   it('overview: results, answered share and last result of every task', async (ctx) => {
     if (skip) ctx.skip();
-    expect(rm.indexed).toBe(true);
+    expect(rm.rollups).toBe(true);
     const o = await rm.overview();
     expect(o.maxId).toBe(events.length);
     const expected = ['task-a', 'task-b'].map((taskId) => {
@@ -96,6 +105,8 @@ describe.each(KINDS)('dashboard read model on %s', (kind) => {
       return { taskId, results: mine.length, answered, answeredShare: answered / mine.length, lastReceivedAt: Math.max(...mine.map((e) => e.received)) };
     });
     expect([...o.tasks].sort((a, b) => a.taskId.localeCompare(b.taskId))).toEqual(expected);
+    expect(scan.rollups).toBe(false);
+    expect(await scan.overview()).toEqual(o);
   });
 
   it('task stats: progress, outcomes, intents, hours in the task zone, talk histogram', async (ctx) => {
@@ -132,6 +143,34 @@ describe.each(KINDS)('dashboard read model on %s', (kind) => {
       edges.slice(0, -1).map((from, i) => answered.filter((e) => e.talk !== null && e.talk >= from && e.talk < edges[i + 1]!).length),
     );
     expect(s.talk.at(-1)).toMatchObject({ from: 300, to: null });
+    expect(await scan.taskStats('task-a', { api: { contacts: 5000, redialsPending: 12 } })).toEqual(s);
+    expect(await scan.taskStats('task-b')).toEqual(await rm.taskStats('task-b'));
+  });
+
+  it('rollups stay exact under concurrent batches that share contacts, and ignore duplicates', async (ctx) => {
+    if (skip) ctx.skip();
+    const extra = await freshStore(kind);
+    const other = await openEventStoreAgain(extra.location);
+    try {
+      const mk = (i: number, outId: string, callResult: number): NewEvent =>
+        toNew({ taskId: 'cc', outId, attempt: 1, callResult, intent: callResult === 0 ? 'B' : null, talk: 12, start: TEST_NOW + i * 60_000, received: TEST_NOW + i, phone: '13800000000' }, i);
+      // Two connections insert batches with the same contacts at once; then the same keys again (duplicates).
+      const a = Array.from({ length: 200 }, (_, i) => mk(i, `c${i % 50}`, i % 4 === 0 ? 0 : 1));
+      const b = Array.from({ length: 200 }, (_, i) => mk(1000 + i, `c${(i + 25) % 80}`, i % 5 === 0 ? 0 : 2));
+      await Promise.all([extra.store.insert(a.slice(0, 100)), other.insert(b.slice(0, 100)), extra.store.insert(a.slice(100)), other.insert(b.slice(100))]);
+      await Promise.all([extra.store.insert(a.slice(0, 50)), other.insert(b.slice(150))]);
+      const r1 = await openReadModel(extra.location);
+      const r2 = await openReadModel(extra.location, { useRollups: false });
+      const [fast, slow] = await Promise.all([r1.taskStats('cc'), r2.taskStats('cc')]);
+      await Promise.all([r1.close(), r2.close()]);
+      expect(fast).toEqual(slow);
+      expect(fast.progress.results).toBe(400);
+      expect(fast.progress.contactsCalled).toBe(new Set([...a, ...b].map((e) => e.fields.outId)).size);
+      expect(fast.progress.contactsAnswered).toBe(new Set([...a, ...b].filter((e) => e.fields.callResult === 0).map((e) => e.fields.outId)).size);
+    } finally {
+      await other.close();
+      await extra.cleanup();
+    }
   });
 
   it('hours follow the task zone across a DST change', async (ctx) => {
@@ -184,6 +223,47 @@ describe.each(KINDS)('dashboard read model on %s', (kind) => {
     for await (const r of rm.iterateResults({ taskId: 'task-b', minAttempt: 2 }, { pageSize: 50 })) redials.push(r.id);
     expect(redials).toEqual(events.map((e, i) => ({ ...e, id: i + 1 })).filter((e) => e.taskId === 'task-b' && e.attempt >= 2).map((e) => e.id).reverse());
     await expect(rm.results({ taskId: '' })).rejects.toThrow(/taskId: required/);
+  });
+});
+
+describe.each(KINDS)('migration 3 on a store with events already (%s)', (kind) => {
+  it('backfills the rollups from the stored events', async (ctx) => {
+    if (kind === 'postgres' && !(await postgresAvailable())) ctx.skip();
+    const ts = await freshStore(kind);
+    try {
+      const evs = generate(600, 11);
+      await ts.store.insert(evs.map(toNew));
+      // Take the store back to schema 1: no rollups, no trigger, version 3 not recorded.
+      const undo = ['DROP TRIGGER zhichi_dash_rollup' + (kind === 'postgres' ? ' ON {s}.zhichi_events' : ''),
+        ...['task', 'outcome', 'quarter', 'contact'].map((t) => `DROP TABLE {s}.zhichi_dash_${t}`), 'DELETE FROM {s}.zhichi_schema_version WHERE version = 3'];
+      if (kind === 'sqlite') {
+        const db = new BetterSqlite3(ts.location);
+        for (const u of undo) db.exec(u.replaceAll('{s}.', ''));
+        db.close();
+      } else {
+        const schema = new URL(ts.location).searchParams.get('schema')!;
+        const pool = new pg.Pool({ connectionString: PG_URL, max: 1 });
+        for (const u of undo) await pool.query(u.replaceAll('{s}', `"${schema}"`));
+        await pool.query(`DROP FUNCTION "${schema}".zhichi_dash_rollup()`);
+        await pool.end();
+      }
+      const before = await openReadModel(ts.location);
+      expect(before.rollups).toBe(false);
+      const expected = await before.taskStats('task-a');
+      await before.close();
+      const again = await openEventStore(ts.location); // runs migration 3: backfill, then the trigger
+      await again.insert([toNew({ ...evs[0]!, outId: 'late' }, 9999)]);
+      await again.close();
+      const after = await openReadModel(ts.location);
+      const scan = await openReadModel(ts.location, { useRollups: false });
+      expect(after.rollups).toBe(true);
+      const got = await after.taskStats('task-a');
+      expect(got).toEqual(await scan.taskStats('task-a'));
+      expect(got.progress.results).toBe(expected.progress.results + (evs[0]!.taskId === 'task-a' ? 1 : 0));
+      await Promise.all([after.close(), scan.close()]);
+    } finally {
+      await ts.cleanup();
+    }
   });
 });
 

@@ -296,7 +296,7 @@ export async function createDashboard(options: DashboardOptions): Promise<Dashbo
       res.end(body);
       return;
     }
-    if (path === '/api/meta') return json(res, 200, { kind: rm.kind, location: rm.location, indexed: rm.indexed, timeZone: defaultZone, maxPage: MAX_PAGE });
+    if (path === '/api/meta') return json(res, 200, { kind: rm.kind, location: rm.location, rollups: rm.rollups, timeZone: defaultZone, maxPage: MAX_PAGE });
     if (path === '/api/overview') return json(res, 200, await rm.overview());
     if (path === '/api/events') {
       res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' });

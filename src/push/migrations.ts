@@ -9,6 +9,57 @@ export interface Migration {
   statements: readonly string[];
 }
 
+// ---- migration 3: dashboard rollups (shared SQL of both dialects) ---------------------------------
+
+/** Sentinel of "no value" in the rollups' NOT NULL keys (call result, quarter-hour). */
+export const NONE_CODE = -2147483648;
+
+/** Upper edges (seconds) of the talk-time buckets written by migration 3; the last bucket is open. */
+export const DASH_TALK_EDGES = [10, 20, 30, 45, 60, 90, 120, 180, 300] as const;
+
+const answeredOf = (p: string) => `CASE WHEN ${p}call_result = 0 THEN 1 ELSE 0 END`;
+const redialOf = (p: string) => `CASE WHEN coalesce(${p}attempt, 1) > 1 THEN 1 ELSE 0 END`;
+const codeOf = (p: string) => `coalesce(${p}call_result, ${NONE_CODE})`;
+// Every zone offset is a whole number of quarter-hours: hours of day in any zone come from these.
+const quarterOf = (p: string) => `coalesce(CAST(${p}start_time / 900000 AS BIGINT), ${NONE_CODE})`;
+const bucketOf = (p: string) =>
+  `CASE WHEN ${p}call_result = 0 AND ${p}talk_duration IS NOT NULL THEN CASE ${DASH_TALK_EDGES.map((e, i) => `WHEN ${p}talk_duration < ${e} THEN ${i}`).join(' ')} ELSE ${DASH_TALK_EDGES.length} END ELSE -1 END`;
+
+const DASH_TABLES = [
+  `CREATE TABLE {s}.zhichi_dash_task (
+    task_id TEXT PRIMARY KEY, results BIGINT NOT NULL, answered BIGINT NOT NULL, redials BIGINT NOT NULL,
+    last_received BIGINT, contacts BIGINT NOT NULL, contacts_answered BIGINT NOT NULL)`,
+  `CREATE TABLE {s}.zhichi_dash_outcome (
+    task_id TEXT NOT NULL, call_result INTEGER NOT NULL, intent TEXT NOT NULL, bucket INTEGER NOT NULL, n BIGINT NOT NULL,
+    PRIMARY KEY (task_id, call_result, intent, bucket))`,
+  `CREATE TABLE {s}.zhichi_dash_quarter (
+    task_id TEXT NOT NULL, quarter BIGINT NOT NULL, calls BIGINT NOT NULL, answered BIGINT NOT NULL,
+    PRIMARY KEY (task_id, quarter))`,
+  `CREATE TABLE {s}.zhichi_dash_contact (
+    task_id TEXT NOT NULL, out_id TEXT NOT NULL, answered INTEGER NOT NULL, PRIMARY KEY (task_id, out_id))`,
+];
+
+/** Fills the rollups from the events already stored (a store older than migration 3). */
+function dashBackfill(s: string): string[] {
+  return [
+    `INSERT INTO ${s}zhichi_dash_task (task_id, results, answered, redials, last_received, contacts, contacts_answered)
+     SELECT task_id, count(*), sum(${answeredOf('')}), sum(${redialOf('')}), max(received_at), 0, 0
+     FROM ${s}zhichi_events WHERE task_id IS NOT NULL GROUP BY task_id`,
+    `INSERT INTO ${s}zhichi_dash_outcome (task_id, call_result, intent, bucket, n)
+     SELECT task_id, ${codeOf('')}, coalesce(intent, ''), ${bucketOf('')}, count(*)
+     FROM ${s}zhichi_events WHERE task_id IS NOT NULL GROUP BY 1, 2, 3, 4`,
+    `INSERT INTO ${s}zhichi_dash_quarter (task_id, quarter, calls, answered)
+     SELECT task_id, ${quarterOf('')}, count(*), sum(${answeredOf('')})
+     FROM ${s}zhichi_events WHERE task_id IS NOT NULL GROUP BY 1, 2`,
+    `INSERT INTO ${s}zhichi_dash_contact (task_id, out_id, answered)
+     SELECT task_id, out_id, max(${answeredOf('')}) FROM ${s}zhichi_events
+     WHERE task_id IS NOT NULL AND out_id IS NOT NULL GROUP BY 1, 2`,
+    `UPDATE ${s}zhichi_dash_task SET
+       contacts = (SELECT count(*) FROM ${s}zhichi_dash_contact c WHERE c.task_id = ${s}zhichi_dash_task.task_id),
+       contacts_answered = (SELECT count(*) FROM ${s}zhichi_dash_contact c WHERE c.task_id = ${s}zhichi_dash_task.task_id AND c.answered = 1)`,
+  ];
+}
+
 /** SQLite migrations. */
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
   {
@@ -52,16 +103,36 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
-    // Dashboard read model (src/push/read-model.ts): each grouped query of the overview and the task view
-    // is a range scan of ONE covering index, never a visit of the table's rows.
+    // Dashboard rollups (src/push/read-model.ts): the overview and the task view read a few small tables kept
+    // up to date by a trigger on insert, so they cost the same with 1,000,000 results as with 1,000.
+    // Sentinels keep the primary keys NOT NULL: call_result NONE_CODE = no code, intent '' = none,
+    // bucket -1 = not an answered call with a talk time, quarter NONE_CODE = no start time.
     version: 3,
     statements: [
-      // Overview (per task: results, answered, last result), outcomes, intents and the talk-time histogram.
-      'CREATE INDEX zhichi_events_dash_result ON zhichi_events (task_id, call_result, intent, talk_duration, attempt, received_at)',
-      // Contacts called / answered: one streaming GROUP BY out_id per task.
-      'CREATE INDEX zhichi_events_dash_contact ON zhichi_events (task_id, out_id, call_result)',
-      // Answered rate by hour of day: grouped by UTC quarter-hour (every zone offset is a multiple of 15 min).
-      'CREATE INDEX zhichi_events_dash_quarter ON zhichi_events (task_id, (start_time / 900000), call_result)',
+      ...DASH_TABLES.map((t) => `${t.replaceAll('{s}.', '')} WITHOUT ROWID`),
+      ...dashBackfill(''),
+      `CREATE TRIGGER zhichi_dash_rollup AFTER INSERT ON zhichi_events WHEN NEW.task_id IS NOT NULL
+       BEGIN
+         INSERT INTO zhichi_dash_task (task_id, results, answered, redials, last_received, contacts, contacts_answered)
+           VALUES (NEW.task_id, 1, ${answeredOf('NEW.')}, ${redialOf('NEW.')}, NEW.received_at, 0, 0)
+           ON CONFLICT (task_id) DO UPDATE SET results = results + 1, answered = answered + excluded.answered,
+             redials = redials + excluded.redials, last_received = max(coalesce(last_received, 0), excluded.last_received);
+         INSERT INTO zhichi_dash_outcome (task_id, call_result, intent, bucket, n)
+           VALUES (NEW.task_id, ${codeOf('NEW.')}, coalesce(NEW.intent, ''), ${bucketOf('NEW.')}, 1)
+           ON CONFLICT (task_id, call_result, intent, bucket) DO UPDATE SET n = n + 1;
+         INSERT INTO zhichi_dash_quarter (task_id, quarter, calls, answered)
+           VALUES (NEW.task_id, ${quarterOf('NEW.')}, 1, ${answeredOf('NEW.')})
+           ON CONFLICT (task_id, quarter) DO UPDATE SET calls = calls + 1, answered = answered + excluded.answered;
+         -- Before the contact row is written: a contact seen for the first time, or answered for the first time.
+         UPDATE zhichi_dash_task SET contacts = contacts + 1, contacts_answered = contacts_answered + ${answeredOf('NEW.')}
+           WHERE task_id = NEW.task_id AND NEW.out_id IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM zhichi_dash_contact WHERE task_id = NEW.task_id AND out_id = NEW.out_id);
+         UPDATE zhichi_dash_task SET contacts_answered = contacts_answered + 1
+           WHERE task_id = NEW.task_id AND NEW.call_result = 0
+             AND EXISTS (SELECT 1 FROM zhichi_dash_contact WHERE task_id = NEW.task_id AND out_id = NEW.out_id AND answered = 0);
+         INSERT INTO zhichi_dash_contact (task_id, out_id, answered) SELECT NEW.task_id, NEW.out_id, ${answeredOf('NEW.')} WHERE NEW.out_id IS NOT NULL
+           ON CONFLICT (task_id, out_id) DO UPDATE SET answered = max(answered, excluded.answered);
+       END`,
     ],
   },
 ];
@@ -106,16 +177,44 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
-    // Dashboard read model (src/push/read-model.ts): each grouped query of the overview and the task view
-    // is a range scan of ONE covering index, never a visit of the table's rows.
+    // Dashboard rollups, as in SQLite; one statement-level trigger per insert statement (a whole batch),
+    // rows upserted in key order so concurrent batches lock them in the same order.
     version: 3,
     statements: [
-      // Overview (per task: results, answered, last result), outcomes, intents and the talk-time histogram.
-      'CREATE INDEX zhichi_events_dash_result ON {s}.zhichi_events (task_id, call_result, intent, talk_duration, attempt, received_at)',
-      // Contacts called / answered: one streaming GROUP BY out_id per task.
-      'CREATE INDEX zhichi_events_dash_contact ON {s}.zhichi_events (task_id, out_id, call_result)',
-      // Answered rate by hour of day: grouped by UTC quarter-hour (every zone offset is a multiple of 15 min).
-      'CREATE INDEX zhichi_events_dash_quarter ON {s}.zhichi_events (task_id, (start_time / 900000), call_result)',
+      ...DASH_TABLES,
+      ...dashBackfill('{s}.'),
+      `CREATE FUNCTION {s}.zhichi_dash_rollup() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         INSERT INTO {s}.zhichi_dash_task AS t (task_id, results, answered, redials, last_received, contacts, contacts_answered)
+           SELECT task_id, count(*), sum(${answeredOf('')}), sum(${redialOf('')}), max(received_at), 0, 0
+           FROM new_rows WHERE task_id IS NOT NULL GROUP BY task_id ORDER BY task_id
+           ON CONFLICT (task_id) DO UPDATE SET results = t.results + excluded.results, answered = t.answered + excluded.answered,
+             redials = t.redials + excluded.redials, last_received = GREATEST(t.last_received, excluded.last_received);
+         INSERT INTO {s}.zhichi_dash_outcome AS o (task_id, call_result, intent, bucket, n)
+           SELECT task_id, ${codeOf('')}, coalesce(intent, ''), ${bucketOf('')}, count(*)
+           FROM new_rows WHERE task_id IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+           ON CONFLICT (task_id, call_result, intent, bucket) DO UPDATE SET n = o.n + excluded.n;
+         INSERT INTO {s}.zhichi_dash_quarter AS q (task_id, quarter, calls, answered)
+           SELECT task_id, ${quarterOf('')}, count(*), sum(${answeredOf('')})
+           FROM new_rows WHERE task_id IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2
+           ON CONFLICT (task_id, quarter) DO UPDATE SET calls = q.calls + excluded.calls, answered = q.answered + excluded.answered;
+         -- RETURNING gives the contacts inserted (xmax = 0) and those whose answered flag went 0 -> 1; a
+         -- concurrent batch that inserted the same contact first makes ours an update (or nothing): never counted twice.
+         WITH c AS (
+           SELECT task_id, out_id, max(${answeredOf('')}) AS a FROM new_rows
+           WHERE task_id IS NOT NULL AND out_id IS NOT NULL GROUP BY 1, 2
+         ), up AS (
+           INSERT INTO {s}.zhichi_dash_contact AS k (task_id, out_id, answered) SELECT task_id, out_id, a FROM c ORDER BY 1, 2
+           ON CONFLICT (task_id, out_id) DO UPDATE SET answered = excluded.answered WHERE k.answered < excluded.answered
+           RETURNING k.task_id, (k.xmax = 0) AS fresh, k.answered
+         )
+         UPDATE {s}.zhichi_dash_task AS t SET contacts = t.contacts + d.nc, contacts_answered = t.contacts_answered + d.na
+         FROM (SELECT task_id, sum(CASE WHEN fresh THEN 1 ELSE 0 END) AS nc, sum(answered) AS na FROM up GROUP BY task_id) d
+         WHERE t.task_id = d.task_id;
+         RETURN NULL;
+       END $$`,
+      `CREATE TRIGGER zhichi_dash_rollup AFTER INSERT ON {s}.zhichi_events REFERENCING NEW TABLE AS new_rows
+       FOR EACH STATEMENT EXECUTE FUNCTION {s}.zhichi_dash_rollup()`,
     ],
   },
 ];

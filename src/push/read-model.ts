@@ -1,10 +1,13 @@
 import { CALL_RESULT, callResultName } from '../contract/enums.js';
+import { DASH_TALK_EDGES, NONE_CODE } from './migrations.js';
 import { isPostgresLocation, redactLocation } from './store.js';
 
 /**
  * The read side of the event store, for the dashboard and anything else that looks rather than writes:
- * every figure is an aggregate computed by the database (grouped queries over the covering indexes of
- * migration 3), never a loop over loaded rows, and the connection is opened read-only.
+ * every figure is an aggregate computed by the database, never a loop over loaded rows, and the
+ * connection is opened read-only. On a store of schema 3 or later the figures come from the rollup
+ * tables a trigger keeps on insert (a few hundred rows per task, whatever the number of results);
+ * on an older store, from grouped queries over the events.
  */
 
 /** One task of the overview. */
@@ -151,10 +154,15 @@ export interface ReadModelOptions {
   schema?: string;
   /** PostgreSQL pool size. @default 2 */
   poolSize?: number;
+  /**
+   * Read the rollup tables of migration 3 when the store has them; false computes every figure from
+   * the events instead (what a store older than schema 3 gets). @default true
+   */
+  useRollups?: boolean;
 }
 
 /** Upper edges (seconds) of the talk-time histogram's buckets; the last bucket is open-ended. */
-export const TALK_EDGES: readonly number[] = [10, 20, 30, 45, 60, 90, 120, 180, 300];
+export const TALK_EDGES: readonly number[] = DASH_TALK_EDGES;
 
 /** Largest page of {@link ReadModel.results}. */
 export const MAX_PAGE = 1000;
@@ -183,6 +191,15 @@ interface Db {
   readonly kind: 'sqlite' | 'postgres';
   all(sql: string, params: readonly unknown[]): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
+}
+
+/** Grouped rows behind {@link TaskStats}, the same shape from the rollups and from the events. */
+interface StatRows {
+  totals: Record<string, unknown>[];
+  outcomes: Record<string, unknown>[];
+  intents: Record<string, unknown>[];
+  talk: Record<string, unknown>[];
+  quarters: Record<string, unknown>[];
 }
 
 const n = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
@@ -220,20 +237,24 @@ export class ReadModel {
   /** Where the data lives, with any password removed. */
   readonly location: string;
   /**
-   * False when the store predates the dashboard's indexes (schema version below 3): the queries still
-   * answer, by scanning the table. Opening the store once with the receiver adds them.
+   * True when the figures come from the rollup tables (schema 3 or later); false on an older store,
+   * where they are grouped queries over every event (right, but slower). Opening the store once with
+   * the receiver migrates it.
    */
-  readonly indexed: boolean;
+  readonly rollups: boolean;
   readonly #db: Db;
+  /** Schema prefix of the tables (`"s".` on PostgreSQL, empty on SQLite). */
+  readonly #p: string;
   readonly #t: string;
 
   /** @internal use {@link openReadModel}. */
-  constructor(db: Db, table: string, location: string, indexed: boolean) {
+  constructor(db: Db, schemaPrefix: string, location: string, rollups: boolean) {
     this.#db = db;
-    this.#t = table;
+    this.#p = schemaPrefix;
+    this.#t = `${schemaPrefix}zhichi_events`;
     this.kind = db.kind;
     this.location = location;
-    this.indexed = indexed;
+    this.rollups = rollups;
   }
 
   /** Highest event id (0 when empty): one index probe, cheap enough to poll every second. */
@@ -245,11 +266,13 @@ export class ReadModel {
   /** Every task with its stored results, answered share and last result time, most recent first. */
   async overview(): Promise<Overview> {
     const [rows, maxId] = await Promise.all([
-      this.#db.all(
-        `SELECT task_id, COUNT(*) AS n, SUM(CASE WHEN call_result = ${CALL_RESULT.ANSWERED} THEN 1 ELSE 0 END) AS a, MAX(received_at) AS last
-         FROM ${this.#t} WHERE task_id IS NOT NULL GROUP BY task_id`,
-        [],
-      ),
+      this.rollups
+        ? this.#db.all(`SELECT task_id, results AS n, answered AS a, last_received AS last FROM ${this.#p}zhichi_dash_task`, [])
+        : this.#db.all(
+            `SELECT task_id, COUNT(*) AS n, SUM(CASE WHEN call_result = ${CALL_RESULT.ANSWERED} THEN 1 ELSE 0 END) AS a, MAX(received_at) AS last
+             FROM ${this.#t} WHERE task_id IS NOT NULL GROUP BY task_id`,
+            [],
+          ),
       this.maxId(),
     ]);
     const tasks = rows.map((r) => {
@@ -268,82 +291,104 @@ export class ReadModel {
   async taskStats(taskId: string, opts: { timeZone?: string; api?: { contacts?: number | null; redialsPending?: number | null } } = {}): Promise<TaskStats> {
     const timeZone = opts.timeZone ?? DEFAULT_TIME_ZONE;
     checkZone(timeZone);
-    const t = this.#t;
-    const A = CALL_RESULT.ANSWERED;
-    const [outcomes, contacts, intents, talk, quarters, maxId] = await Promise.all([
-      // One pass over (task_id, call_result, …): outcome counts, redials, last result.
-      this.#db.all(
-        `SELECT call_result, COUNT(*) AS n, SUM(CASE WHEN attempt > 1 THEN 1 ELSE 0 END) AS r, MAX(received_at) AS last
-         FROM ${t} WHERE task_id = ? GROUP BY call_result`,
-        [taskId],
-      ),
-      // Contacts: a streaming GROUP BY over (task_id, out_id, call_result).
-      this.#db.all(
-        `SELECT COUNT(*) AS called, SUM(a) AS answered FROM (
-           SELECT out_id, MAX(CASE WHEN call_result = ${A} THEN 1 ELSE 0 END) AS a
-           FROM ${t} WHERE task_id = ? AND out_id IS NOT NULL GROUP BY out_id) c`,
-        [taskId],
-      ),
-      this.#db.all(`SELECT intent, COUNT(*) AS n FROM ${t} WHERE task_id = ? AND call_result = ${A} GROUP BY intent`, [taskId]),
-      this.#db.all(
-        `SELECT b, COUNT(*) AS n FROM (SELECT ${bucketSql()} AS b FROM ${t} WHERE task_id = ? AND call_result = ${A} AND talk_duration IS NOT NULL) x GROUP BY b`,
-        [taskId],
-      ),
-      // Grouped by UTC quarter-hour, the indexed expression; each quarter maps to one local hour (DST included).
-      this.#db.all(
-        `SELECT (start_time / ${QUARTER_MS}) AS q, COUNT(*) AS n, SUM(CASE WHEN call_result = ${A} THEN 1 ELSE 0 END) AS a
-         FROM ${t} WHERE task_id = ? GROUP BY (start_time / ${QUARTER_MS})`,
-        [taskId],
-      ),
-      this.maxId(),
-    ]);
-
-    let results = 0;
-    let answeredResults = 0;
-    let redials = 0;
-    let last: number | null = null;
-    const outs: OutcomeCount[] = outcomes.map((r) => {
-      const code = nn(r['call_result']);
-      const count = n(r['n']);
-      results += count;
-      if (code === A) answeredResults += count;
-      redials += n(r['r']);
-      const l = nn(r['last']);
-      if (l !== null && (last === null || l > last)) last = l;
-      return { callResult: code, name: outcomeName(code), count };
+    const [rows, maxId] = await Promise.all([this.rollups ? this.#fromRollups(taskId) : this.#fromEvents(taskId), this.maxId()]);
+    const tot = rows.totals[0] ?? {};
+    const outs: OutcomeCount[] = rows.outcomes.map((r) => {
+      const raw = nn(r['call_result']);
+      const code = raw === NONE_CODE ? null : raw;
+      return { callResult: code, name: outcomeName(code), count: n(r['n']) };
     });
     outs.sort((a, b) => b.count - a.count || (a.callResult ?? 99) - (b.callResult ?? 99));
 
     const hours: HourCount[] = Array.from({ length: 24 }, (_, hour) => ({ hour, calls: 0, answered: 0, rate: 0 }));
     const toHour = hourOf(timeZone);
-    for (const r of quarters) {
+    for (const r of rows.quarters) {
       const q = nn(r['q']);
-      if (q === null) continue;
+      if (q === null || q === NONE_CODE) continue;
       const h = hours[toHour(q)]!;
       h.calls += n(r['n']);
       h.answered += n(r['a']);
     }
     for (const h of hours) h.rate = h.calls ? h.answered / h.calls : 0;
 
+    const talk = rows.talk;
     const talkCounts = new Map(talk.map((r) => [n(r['b']), n(r['n'])]));
     const buckets: TalkBucket[] = [0, ...TALK_EDGES].map((from, i) => ({ from, to: TALK_EDGES[i] ?? null, count: talkCounts.get(i) ?? 0 }));
 
-    const c = contacts[0] ?? {};
+    // A push with an empty intent and one with none are the same "(none)" (the rollup keys them as '').
+    const intents = new Map<string | null, number>();
+    for (const r of rows.intents) {
+      const k = sn(r['intent']) || null;
+      intents.set(k, (intents.get(k) ?? 0) + n(r['n']));
+    }
     return {
       taskId,
       timeZone,
       progress: {
-        results, answeredResults, contactsCalled: n(c['called']), contactsAnswered: n(c['answered']), redials, lastReceivedAt: last,
+        results: n(tot['results']), answeredResults: n(tot['answered']), contactsCalled: n(tot['contacts']),
+        contactsAnswered: n(tot['contacts_answered']), redials: n(tot['redials']), lastReceivedAt: nn(tot['last']),
         contacts: opts.api?.contacts ?? null, redialsPending: opts.api?.redialsPending ?? null,
       },
       outcomes: outs,
-      intents: intents
-        .map((r) => ({ intent: sn(r['intent']), count: n(r['n']) }))
+      intents: [...intents]
+        .map(([intent, count]) => ({ intent, count }))
         .sort((a, b) => (a.intent ?? '\uffff').localeCompare(b.intent ?? '\uffff')),
       hours,
       talk: buckets,
       maxId,
     };
+  }
+
+  /** The task view's grouped rows from the rollup tables: a few hundred rows per task. */
+  async #fromRollups(taskId: string): Promise<StatRows> {
+    const p = this.#p;
+    const [totals, outcomes, intents, talk, quarters] = await Promise.all([
+      this.#db.all(
+        `SELECT results, answered, redials, last_received AS last, contacts, contacts_answered FROM ${p}zhichi_dash_task WHERE task_id = ?`,
+        [taskId],
+      ),
+      this.#db.all(`SELECT call_result, SUM(n) AS n FROM ${p}zhichi_dash_outcome WHERE task_id = ? GROUP BY call_result`, [taskId]),
+      this.#db.all(
+        `SELECT intent, SUM(n) AS n FROM ${p}zhichi_dash_outcome WHERE task_id = ? AND call_result = ${CALL_RESULT.ANSWERED} GROUP BY intent`,
+        [taskId],
+      ),
+      this.#db.all(`SELECT bucket AS b, SUM(n) AS n FROM ${p}zhichi_dash_outcome WHERE task_id = ? AND bucket >= 0 GROUP BY bucket`, [taskId]),
+      this.#db.all(`SELECT quarter AS q, calls AS n, answered AS a FROM ${p}zhichi_dash_quarter WHERE task_id = ?`, [taskId]),
+    ]);
+    return { totals, outcomes, intents, talk, quarters };
+  }
+
+  /** The same rows grouped from the events themselves (a store without rollups). */
+  async #fromEvents(taskId: string): Promise<StatRows> {
+    const t = this.#t;
+    const A = CALL_RESULT.ANSWERED;
+    const [totals, contacts, outcomes, intents, talk, quarters] = await Promise.all([
+      this.#db.all(
+        `SELECT COUNT(*) AS results, SUM(CASE WHEN call_result = ${A} THEN 1 ELSE 0 END) AS answered,
+           SUM(CASE WHEN coalesce(attempt, 1) > 1 THEN 1 ELSE 0 END) AS redials, MAX(received_at) AS last
+         FROM ${t} WHERE task_id = ?`,
+        [taskId],
+      ),
+      this.#db.all(
+        `SELECT COUNT(*) AS contacts, SUM(a) AS contacts_answered FROM (
+           SELECT out_id, MAX(CASE WHEN call_result = ${A} THEN 1 ELSE 0 END) AS a
+           FROM ${t} WHERE task_id = ? AND out_id IS NOT NULL GROUP BY out_id) c`,
+        [taskId],
+      ),
+      this.#db.all(`SELECT call_result, COUNT(*) AS n FROM ${t} WHERE task_id = ? GROUP BY call_result`, [taskId]),
+      this.#db.all(`SELECT intent, COUNT(*) AS n FROM ${t} WHERE task_id = ? AND call_result = ${A} GROUP BY intent`, [taskId]),
+      this.#db.all(
+        `SELECT b, COUNT(*) AS n FROM (SELECT ${bucketSql()} AS b FROM ${t} WHERE task_id = ? AND call_result = ${A} AND talk_duration IS NOT NULL) x GROUP BY b`,
+        [taskId],
+      ),
+      this.#db.all(
+        `SELECT CAST(start_time / ${QUARTER_MS} AS BIGINT) AS q, COUNT(*) AS n, SUM(CASE WHEN call_result = ${A} THEN 1 ELSE 0 END) AS a
+         FROM ${t} WHERE task_id = ? AND start_time IS NOT NULL GROUP BY 1`,
+        [taskId],
+      ),
+    ]);
+    const tot = totals[0] ?? {};
+    return { totals: [{ ...tot, ...(contacts[0] ?? {}) }], outcomes, intents, talk, quarters };
   }
 
   /** One page of a task's results, newest first (keyset on id: page N costs what page 1 costs). */
@@ -441,10 +486,10 @@ export async function openReadModel(location: string, options: ReadModelOptions 
   if (typeof location !== 'string' || location.trim() === '') {
     throw new TypeError('store location must be a SQLite file path or a postgres:// URL');
   }
-  return isPostgresLocation(location) ? openPostgres(location, options) : openSqlite(location);
+  return isPostgresLocation(location) ? openPostgres(location, options) : openSqlite(location, options);
 }
 
-async function openSqlite(file: string): Promise<ReadModel> {
+async function openSqlite(file: string, options: ReadModelOptions): Promise<ReadModel> {
   let Ctor: typeof import('better-sqlite3');
   try {
     Ctor = (await import('better-sqlite3')).default;
@@ -469,7 +514,7 @@ async function openSqlite(file: string): Promise<ReadModel> {
       throw new Error(`${file} is not an event store (no zhichi_events table): ${(err as Error).message}`);
     }
   };
-  const indexed = version() === DASHBOARD_SCHEMA_VERSION;
+  const rollups = version() === DASHBOARD_SCHEMA_VERSION && options.useRollups !== false;
   // Statements are cached: the dashboard repeats the same few queries.
   const cache = new Map<string, import('better-sqlite3').Statement>();
   const adapter: Db = {
@@ -487,7 +532,7 @@ async function openSqlite(file: string): Promise<ReadModel> {
       if (db.open) db.close();
     },
   };
-  return new ReadModel(adapter, 'zhichi_events', file, indexed);
+  return new ReadModel(adapter, '', file, rollups);
 }
 
 async function openPostgres(url: string, options: ReadModelOptions): Promise<ReadModel> {
@@ -519,14 +564,14 @@ async function openPostgres(url: string, options: ReadModelOptions): Promise<Rea
     },
     close: () => pool.end(),
   };
-  let indexed: boolean;
+  let rollups: boolean;
   try {
     await adapter.all(`SELECT 1 FROM ${s}.zhichi_events LIMIT 1`, []);
     const r = await adapter.all(`SELECT 1 FROM ${s}.zhichi_schema_version WHERE version = ?`, [DASHBOARD_SCHEMA_VERSION]);
-    indexed = r.length > 0;
+    rollups = r.length > 0 && options.useRollups !== false;
   } catch (err) {
     await pool.end().catch(() => {});
     throw new Error(`cannot read the event store ${redactLocation(url)}: ${(err as Error).message}`);
   }
-  return new ReadModel(adapter, `${s}.zhichi_events`, redactLocation(url), indexed);
+  return new ReadModel(adapter, `${s}.`, redactLocation(url), rollups);
 }

@@ -20,7 +20,7 @@ export interface Overview {
 export interface Meta {
   kind: 'sqlite' | 'postgres';
   location: string;
-  indexed: boolean;
+  rollups: boolean;
   timeZone: string;
 }
 

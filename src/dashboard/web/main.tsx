@@ -55,7 +55,7 @@ function App() {
         <span class={live ? 'live on' : 'live'} data-testid="live">● {t.live}</span>
         <button type="button" data-testid="lang-switch" onClick={switchLang}>{t.language}</button>
       </header>
-      {meta && !meta.indexed && <p class="warn">{t.notIndexed}</p>}
+      {meta && !meta.rollups && <p class="warn">{t.noRollups}</p>}
       <main>
         {route.taskId === null
           ? <Overview lang={lang} timeZone={meta?.timeZone ?? 'Asia/Shanghai'} version={version} />
