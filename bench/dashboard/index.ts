@@ -40,7 +40,7 @@ const RAW = new TextEncoder().encode('{"bench":true}');
 const CODES = [0, 0, 0, 1, 1, 2, 3, 4, 5, 7];
 
 /** Results of a 30-day campaign: answered ~30 %, intents A–F on answered calls, 20 % redials. */
-function* events(rows: number): Generator<NewEvent[]> {
+function* events(rows: number, batchSize = 10_000): Generator<NewEvent[]> {
   const r = rng(1);
   const batch: NewEvent[] = [];
   for (let i = 0; i < rows; i++) {
@@ -54,7 +54,7 @@ function* events(rows: number): Generator<NewEvent[]> {
     };
     if (answered) fields.intent = 'ABCDEF'[Math.floor(r() * 6)]!;
     batch.push({ key: `b${i}`, source: 'push', known: true, receivedAt: start + 60_000, remoteAddress: '127.0.0.1', contentType: 'application/json', fields, raw: RAW });
-    if (batch.length === 10_000) yield batch.splice(0);
+    if (batch.length === batchSize) yield batch.splice(0);
   }
   if (batch.length) yield batch;
 }
@@ -96,8 +96,51 @@ async function measure(name: string, rm: ReadModel, count: () => Promise<unknown
   return { store: name, countMs, overviewMs, taskMs, pageMs };
 }
 
+/**
+ * What the rollup trigger costs the receiver: the same 100,000 events inserted (batches of 1,000, the
+ * receiver's group-commit shape) into a fresh store with the trigger and into one where it was dropped.
+ */
+async function writeCost(kind: 'sqlite' | 'postgres'): Promise<{ withMs: number; withoutMs: number }> {
+  const rows = Math.min(ROWS, 100_000);
+  const one = async (dropTrigger: boolean) => {
+    const dir = mkdtempSync(join(tmpdir(), 'zhichi-bench-dash-w-'));
+    const schema = `zhichi_bench_w_${randomBytes(4).toString('hex')}`;
+    const location = kind === 'sqlite' ? join(dir, 'w.db') : `${PG_URL}?schema=${schema}`;
+    const store = await openEventStore(location, { sqliteDurability: 'process' });
+    try {
+      if (dropTrigger) {
+        if (kind === 'sqlite') {
+          await store.close();
+          const db = new BetterSqlite3(location);
+          db.exec('DROP TRIGGER zhichi_dash_rollup');
+          db.close();
+        } else {
+          const pool = new pg.Pool({ connectionString: PG_URL, max: 1 });
+          await pool.query(`DROP TRIGGER zhichi_dash_rollup ON "${schema}".zhichi_events`);
+          await pool.end();
+        }
+      }
+      const s2 = dropTrigger && kind === 'sqlite' ? await openEventStore(location, { sqliteDurability: 'process' }) : store;
+      const t0 = performance.now();
+      for (const b of events(rows, 1000)) await s2.insert(b);
+      const ms = performance.now() - t0;
+      if (s2 !== store) await s2.close();
+      return ms;
+    } finally {
+      if (kind === 'postgres') await (store as PostgresEventStore).dropSchema().catch(() => {});
+      await store.close().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const withoutMs = await one(true);
+  const withMs = await one(false);
+  return { withMs, withoutMs };
+}
+
 const lines: Line[] = [];
+const writes: Array<{ store: string; withMs: number; withoutMs: number }> = [];
 if (ONLY.includes('sqlite')) {
+  writes.push({ store: 'sqlite', ...(await writeCost('sqlite')) });
   const keep = arg('sqlite-file', '');
   const dir = mkdtempSync(join(tmpdir(), 'zhichi-bench-dash-'));
   const file = keep || join(dir, 'events.db');
@@ -120,6 +163,7 @@ if (ONLY.includes('sqlite')) {
   }
 }
 if (ONLY.includes('postgres')) {
+  writes.push({ store: 'postgres', ...(await writeCost('postgres')) });
   const schema = `zhichi_bench_${randomBytes(4).toString('hex')}`;
   const location = `${PG_URL}?schema=${schema}`;
   const store = (await openEventStore(location)) as PostgresEventStore;
@@ -145,3 +189,8 @@ console.log('|---|---|---|---|---|');
 for (const l of lines) {
   console.log(`| ${l.store} | ${l.countMs.toFixed(1)} | ${l.overviewMs.toFixed(1)} (${(l.overviewMs / l.countMs).toFixed(1)}×) | ${l.taskMs.toFixed(1)} (${(l.taskMs / l.countMs).toFixed(1)}×) | ${l.pageMs.toFixed(1)} |`);
 }
+
+console.log('\nwrite cost of the rollup trigger (100,000 events in batches of 1,000)');
+console.log('| store | without trigger ms | with trigger ms | ratio |');
+console.log('|---|---|---|---|');
+for (const w of writes) console.log(`| ${w.store} | ${w.withoutMs.toFixed(0)} | ${w.withMs.toFixed(0)} | ${(w.withMs / w.withoutMs).toFixed(2)}× |`);

@@ -8,3 +8,4 @@ export {
   type ReadModelOptions, type Overview, type TaskSummary, type TaskStats, type TaskProgress, type OutcomeCount,
   type IntentCount, type HourCount, type TalkBucket, type ResultFilter, type ResultRow, type ResultPage, type ResultPageOptions,
 } from '../push/read-model.js';
+export { taskInfoFromClient, type TaskLookup } from './api-info.js';
