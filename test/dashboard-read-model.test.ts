@@ -138,6 +138,12 @@ describe.each(KINDS)('dashboard read model on %s', (kind) => {
     }
     expect(s.hours.map((h) => ({ calls: h.calls, answered: h.answered }))).toEqual(hours);
     expect(s.hours.every((h) => h.rate === (h.calls ? h.answered / h.calls : 0))).toBe(true);
+    // A zone 5:45 ahead of UTC: hours shift by quarter-hours, counted per event by Intl here.
+    const kathmandu = (await rm.taskStats('task-a', { timeZone: 'Asia/Kathmandu' })).hours.map((h) => h.calls);
+    const ktm = new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Kathmandu', hour: 'numeric', hourCycle: 'h23' });
+    const want = Array.from({ length: 24 }, () => 0);
+    for (const e of mine) if (e.start !== null) want[Number(ktm.format(e.start)) % 24]!++;
+    expect(kathmandu).toEqual(want);
     const edges = [0, ...TALK_EDGES, Infinity];
     expect(s.talk.map((b) => b.count)).toEqual(
       edges.slice(0, -1).map((from, i) => answered.filter((e) => e.talk !== null && e.talk >= from && e.talk < edges[i + 1]!).length),

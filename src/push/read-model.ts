@@ -212,10 +212,30 @@ function bucketSql(): string {
   return `CASE ${whens} ELSE ${TALK_EDGES.length} END`;
 }
 
-/** Hour of day in `timeZone` of each UTC quarter-hour; a formatter per zone, a cache per quarter. */
+/**
+ * Hour of day in `timeZone` of each UTC quarter-hour. The zone's offset is looked up once per UTC day
+ * (two Intl calls); only on a day whose offset changes (DST) is each quarter looked up on its own.
+ */
 function hourOf(timeZone: string): (quarter: number) => number {
-  const fmt = new Intl.DateTimeFormat('en-GB', { timeZone, hour: 'numeric', hourCycle: 'h23' });
-  return (q) => Number(fmt.format(q * QUARTER_MS)) % 24;
+  const fmt = new Intl.DateTimeFormat('en-GB', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric' });
+  const offsetMin = (ms: number): number => {
+    const p: Record<string, number> = {};
+    for (const x of fmt.formatToParts(ms)) if (x.type !== 'literal') p[x.type] = Number(x.value);
+    const local = Date.UTC(p['year']!, p['month']! - 1, p['day']!, p['hour']! % 24, p['minute']!);
+    return Math.round((local - Math.floor(ms / 60_000) * 60_000) / 60_000);
+  };
+  const byDay = new Map<number, number | null>();
+  return (q) => {
+    const day = Math.floor(q / 96);
+    let off = byDay.get(day);
+    if (off === undefined) {
+      const first = offsetMin(day * 86_400_000);
+      off = first === offsetMin((day + 1) * 86_400_000 - 60_000) ? first : null;
+      byDay.set(day, off);
+    }
+    const minute = q * 15 + (off ?? offsetMin(q * QUARTER_MS));
+    return Math.floor((((minute % 1440) + 1440) % 1440) / 60);
+  };
 }
 
 /** Throws a RangeError naming the zone unless Node knows it. */

@@ -27,13 +27,15 @@ export function BarChart(p: BarChartProps) {
     const host = el.current;
     if (!host) return;
     const xs = p.labels.map((_, i) => i);
+    const tilt = p.labels.length > 4 && p.labels.some((l) => l.length > 6) && p.labels.length < 24;
     const series: uPlot.Series[] = [
       {},
       { label: p.name, scale: 'n', fill: `${BAR}cc`, stroke: BAR, width: 1, paths: uPlot.paths.bars!({ size: [0.7, 48] }), points: { show: false } },
     ];
     const data: uPlot.AlignedData = [xs, p.values];
     const axes: uPlot.Axis[] = [
-      { splits: () => xs, values: (_u, splits) => splits.map((i) => p.labels[i] ?? ''), gap: 4, size: 36 },
+      // Many or long labels (outcome names) are turned so they do not run into each other.
+      { splits: () => xs, values: (_u, splits) => splits.map((i) => p.labels[i] ?? ''), gap: 4, ...(tilt ? { rotate: -35, size: 78 } : { size: 36 }) },
       { scale: 'n', size: 56 },
     ];
     if (p.line) {
