@@ -240,7 +240,7 @@ describe.each(KINDS)('migration 3 on a store with events already (%s)', (kind) =
       const evs = generate(600, 11);
       await ts.store.insert(evs.map(toNew));
       // Take the store back to schema 1: no rollups, no trigger, version 3 not recorded.
-      const undo = ['DROP TRIGGER zhichi_dash_rollup' + (kind === 'postgres' ? ' ON {s}.zhichi_events' : ''),
+      const undo = [...(kind === 'postgres' ? ['DROP TRIGGER zhichi_dash_rollup ON {s}.zhichi_events'] : []),
         ...['task', 'outcome', 'quarter', 'contact'].map((t) => `DROP TABLE {s}.zhichi_dash_${t}`), 'DELETE FROM {s}.zhichi_schema_version WHERE version = 3'];
       if (kind === 'sqlite') {
         const db = new BetterSqlite3(ts.location);
