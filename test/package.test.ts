@@ -22,6 +22,7 @@ const entries: Array<[string, string[]]> = [
   ['zhichi-outbound/import', ['importContacts', 'openRows']],
   ['zhichi-outbound/agents', ['AgentsClient', 'agentsSignature', 'ZhichiAgentsAuthError']],
   ['zhichi-outbound/relay', ['createRelay', 'readRelayStatus', 'jobIdOf']],
+  ['zhichi-outbound/dashboard', ['createDashboard', 'serveDashboard', 'openReadModel']],
 ];
 
 describe('package entry points', () => {

@@ -3,6 +3,7 @@ import pkg from '../../package.json' with { type: 'json' };
 import { register as registerAgents } from './commands/agents.js';
 import { register as registerCompany } from './commands/company.js';
 import { register as registerContacts } from './commands/contacts.js';
+import { register as registerDashboard } from './commands/dashboard.js';
 import { register as registerDemo } from './commands/demo.js';
 import { register as registerEmulator } from './commands/emulator.js';
 import { register as registerRelay } from './commands/relay.js';
@@ -48,6 +49,7 @@ export function buildProgram(io: CliIO, onCommanderError: (text: string) => void
   registerEmulator(program, io);
   registerDemo(program, io);
   registerAgents(program, io);
+  registerDashboard(program, io);
   const vars = CONFIG_VARS.map((v) => `  ${v.env.padEnd(20)} ${v.flag.padEnd(24)} ${v.what}`).join('\n');
   program.addHelpText(
     'after',

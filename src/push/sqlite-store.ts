@@ -6,7 +6,7 @@ import {
   type DeliveryUpdate, type EventIdentity, type EventQuery, type EventStore, type InsertResult, type NewEvent,
   type OpenStoreOptions, type StoredEvent,
 } from './store.js';
-import { SQLITE_MIGRATIONS } from './migrations.js';
+import { SQLITE_MIGRATIONS, SQLITE_ROLLUP } from './migrations.js';
 
 type Database = BetterSqlite3.Database;
 type Statement = BetterSqlite3.Statement;
@@ -43,12 +43,21 @@ export class SqliteEventStore implements EventStore {
     this.#deliver = db.prepare(
       'UPDATE zhichi_events SET delivery_status = ?, delivery_error = ?, delivered_at = ?, delivery_attempts = delivery_attempts + 1 WHERE id = ?',
     );
-    this.#insertMany = db.transaction((events: readonly NewEvent[]) =>
-      events.map((e) => {
+    const rollup = SQLITE_ROLLUP.map((sql) => db.prepare(sql));
+    this.#insertMany = db.transaction((events: readonly NewEvent[]) => {
+      let first = 0;
+      let last = 0;
+      const results = events.map((e) => {
         const info = this.#insert.run(insertValues(e));
-        return info.changes === 1 ? { inserted: true, id: Number(info.lastInsertRowid) } : { inserted: false, id: null };
-      }),
-    );
+        if (info.changes !== 1) return { inserted: false, id: null };
+        last = Number(info.lastInsertRowid);
+        if (first === 0) first = last;
+        return { inserted: true, id: last };
+      });
+      // The dashboard's rollups (migration 3) take this batch's rows, grouped, in the same transaction.
+      if (first !== 0) for (const st of rollup) st.run({ first, last });
+      return results;
+    });
     this.#deliverMany = db.transaction((updates: readonly DeliveryUpdate[]) => {
       for (const u of updates) {
         this.#deliver.run(u.status, u.error?.slice(0, MAX_DELIVERY_ERROR) ?? null, u.status === 'delivered' ? u.at : null, u.id);

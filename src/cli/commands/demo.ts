@@ -13,11 +13,13 @@ import { SEED_TASK } from '../../emulator/seed-data.js';
 import { importContacts, type ImportSummary } from '../../import/index.js';
 import { abortableDelay as sleep } from '../../internal/delay.js';
 import { registerSecret } from '../../internal/redact.js';
+import { serveDashboard, type RunningDashboard } from '../../dashboard/handler.js';
 import { createPushReceiver, nodeHandler, type PushReceiver } from '../../push/index.js';
 import { globals, intFlag, numberFlag } from '../context.js';
 import { CliError, EXIT, type CliIO } from '../io.js';
 import { formatDuration, formatInt, formatTime, keyValues, printJson, table } from '../output.js';
 import { importProgress } from '../progress.js';
+import { stopRequested } from './webhooks.js';
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
@@ -309,6 +311,22 @@ export function printSummary(io: CliIO, s: DemoSummary): void {
   );
 }
 
+/** `demo --dashboard`: the dashboard on the demo's store until Ctrl-C; the demo knows its task's contacts. */
+async function keepDashboard(s: DemoSummary, io: CliIO): Promise<void> {
+  let running: RunningDashboard;
+  try {
+    running = await serveDashboard({
+      store: s.database,
+      taskInfo: async (id) => (id === s.taskId ? { name: SEED_TASK.taskName, contacts: s.contacts } : null),
+    });
+  } catch (err) {
+    throw new CliError((err as Error).message, EXIT.USAGE);
+  }
+  io.stdout(`\ndashboard ${running.url}#/task/${encodeURIComponent(s.taskId)}  (Ctrl-C to stop)\n`);
+  await stopRequested(io.signal);
+  await running.close();
+}
+
 /** `zhichi demo`: what `npm start` runs. */
 export function register(program: Command, io: CliIO): void {
   program
@@ -324,7 +342,8 @@ export function register(program: Command, io: CliIO): void {
     .option('--dir <path>', 'where the data goes (default a new temp directory)')
     .option('--timeout <s>', 'give up after this many seconds', intFlag('--timeout', 1), 120)
     .option('--api <v5|agents>', 'which API generation the campaign runs on', 'v5')
-    .action(async (f: { contacts: number; bad: number; robots: number; speed: number; seed: number; duplicateRate: number; reorderRate: number; dir?: string; timeout: number; api: string }, cmd: Command) => {
+    .option('--dashboard', 'at the end, keep the campaign dashboard open on the demo\'s results and print its URL (Ctrl-C stops)')
+    .action(async (f: { contacts: number; bad: number; robots: number; speed: number; seed: number; duplicateRate: number; reorderRate: number; dir?: string; timeout: number; api: string; dashboard?: boolean }, cmd: Command) => {
       if (f.api !== 'v5' && f.api !== 'agents') throw new CliError(`--api must be v5 or agents (got "${f.api}")`, EXIT.USAGE);
       if (f.bad > f.contacts) throw new CliError('--bad must not exceed --contacts', EXIT.USAGE);
       const opts: DemoOptions = {
@@ -334,5 +353,6 @@ export function register(program: Command, io: CliIO): void {
       if (f.dir !== undefined) opts.dir = f.dir;
       const s = f.api === 'agents' ? await (await import('./agents-demo.js')).runAgentsDemo(opts, io, Boolean(globals(cmd).json)) : await runDemo(opts, io, Boolean(globals(cmd).json));
       if (!s.consistent) throw new CliError(`demo: results and pushes disagree (calls ${s.calls}, stored ${s.pushes.stored}, contacts ${s.contacts}, valid rows ${s.import.valid})`, EXIT.ERROR);
+      if (f.dashboard) await keepDashboard(s, io);
     });
 }

@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import type { Command } from 'commander';
+import { createDashboard, isLoopbackHost, type Dashboard } from '../../dashboard/handler.js';
 import { MIN_SECRET_LENGTH } from '../../push/auth.js';
 import { nodeHandler } from '../../push/adapters/node.js';
 import { forwardTo } from '../../push/forward.js';
@@ -12,6 +13,9 @@ import { CliError, EXIT, type CliIO } from '../io.js';
 
 /** Default path of the receiver, the seed's pushUrl path. */
 export const DEFAULT_PUSH_PATH = '/api/zhichi/events';
+
+/** Where `webhooks serve --dashboard` mounts the dashboard. */
+export const DASHBOARD_PATH = '/dashboard';
 
 /** Env fallbacks of `webhooks serve` (after the flags). */
 export const WEBHOOK_ENV = {
@@ -34,6 +38,8 @@ interface ServeFlags {
   forward?: string;
   ack?: string;
   instanceId?: string;
+  dashboard?: boolean;
+  dashboardToken?: string;
 }
 
 const nonEmpty = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : v);
@@ -46,7 +52,7 @@ export function storeLocation(db: string | undefined, io: CliIO): string {
 }
 
 /** Resolves when the signal aborts, or (without one) on SIGINT/SIGTERM. */
-function stopRequested(signal: AbortSignal | undefined): Promise<string> {
+export function stopRequested(signal: AbortSignal | undefined): Promise<string> {
   if (signal) {
     if (signal.aborted) return Promise.resolve('abort');
     return new Promise((r) => signal.addEventListener('abort', () => r('abort'), { once: true }));
@@ -101,7 +107,27 @@ async function serve(flags: ServeFlags, io: CliIO): Promise<void> {
   }
   if (forward) receiver.onResult(forward);
 
-  const server = createServer(nodeHandler(receiver));
+  const pushes = nodeHandler(receiver);
+  let dashboard: Dashboard | undefined;
+  if (flags.dashboard) {
+    // The same server also answers /dashboard/, read-only on the same store; off loopback it needs a token.
+    const token = nonEmpty(flags.dashboardToken) ?? nonEmpty(io.env['ZHICHI_DASHBOARD_TOKEN']);
+    try {
+      if (!isLoopbackHost(host) && token === undefined) {
+        throw new Error(`--dashboard on ${host} (not loopback) needs --dashboard-token or env ZHICHI_DASHBOARD_TOKEN`);
+      }
+      const location = storeLocation(flags.db, io);
+      if (location === ':memory:') throw new Error('--dashboard needs a store file or postgres:// URL, not :memory:');
+      dashboard = await createDashboard({ store: location, basePath: DASHBOARD_PATH, ...(token !== undefined ? { token } : {}) });
+    } catch (err) {
+      await receiver.close();
+      throw new CliError((err as Error).message, EXIT.USAGE);
+    }
+  }
+  const dash = dashboard;
+  const server = createServer(
+    dash ? (req, res) => ((req.url ?? '/').startsWith(DASHBOARD_PATH) ? dash.handler(req, res) : pushes(req, res)) : pushes,
+  );
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -122,12 +148,14 @@ async function serve(flags: ServeFlags, io: CliIO): Promise<void> {
   io.stdout(`pushUrl for tasks: ${url}?secret=<your push secret>\n`);
   if (agentsPath !== undefined) io.stdout(`Agents callback URL: http://${shownHost}:${addr.port}${agentsPath}/<your push secret>\n`);
   if (forward) io.stdout(`forwarding stored events to ${new URL(flags.forward!).origin}\n`);
+  if (dash) io.stdout(`dashboard on http://${shownHost}:${addr.port}${DASHBOARD_PATH}/\n`);
 
   await stopRequested(io.signal);
   io.stderr('stopping: draining in-flight pushes…\n');
   // Stop accepting connections first, then let every request already inside finish its commit;
   // a request arriving on a kept-alive connection meanwhile gets 503 and is retried by the sender.
   const closed = new Promise<void>((r) => server.close(() => r()));
+  await dash?.close();
   await receiver.close();
   server.closeIdleConnections();
   await closed;
@@ -155,6 +183,8 @@ export function register(program: Command, io: CliIO): void {
     .option('--forward <url>', 'POST every stored event to this URL; failures can be re-sent with `results replay`')
     .option('--ack <text>', 'acknowledgement body (default {"code":200,"message":"success"})')
     .option('--instance-id <name>', `name of this receiver in a fleet, stored with each event (env ${WEBHOOK_ENV.instanceId}, default <hostname>:<pid>)`)
+    .option('--dashboard', `also serve the campaign dashboard, read-only, under ${DASHBOARD_PATH}/`)
+    .option('--dashboard-token <token>', 'access token of the dashboard, required off loopback (env ZHICHI_DASHBOARD_TOKEN; never printed)')
     .action(async (_opts: ServeFlags, cmd: Command) => {
       await serve(globals(cmd) as ServeFlags, io);
     });
