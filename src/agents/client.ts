@@ -1,8 +1,8 @@
 import { systemClock } from '../internal/clock.js';
 import { redactingLogger, silentLogger } from '../internal/logger.js';
 import { registerSecret } from '../internal/redact.js';
-import { Transport, fetchSender, undiciSender } from '../transport/http.js';
-import { DEFAULT_RETRY, sleep as timerSleep } from '../transport/retry.js';
+import { transportFor } from '../transport/http.js';
+import { sleep as timerSleep } from '../transport/retry.js';
 import { AgentsAccount, AgentsScripts } from './account.js';
 import { AgentsCore } from './core.js';
 import { AgentsCustomers } from './customers.js';
@@ -47,18 +47,7 @@ export class AgentsClient {
     const logger = redactingLogger(options.logger ?? silentLogger);
     const clock = options.clock ?? systemClock;
     const sleep = options.sleep ?? timerSleep;
-    const transport = new Transport({
-      baseUrl: o.baseUrl,
-      timeoutMs: o.timeoutMs,
-      maxRetries: o.maxRetries,
-      settleMs: o.writeSettleMs,
-      retry: { ...DEFAULT_RETRY, ...options.retry },
-      sender: options.fetch ? fetchSender(options.fetch) : undiciSender(),
-      logger,
-      signal: options.signal,
-      now: () => clock.now(),
-      sleep,
-    });
+    const transport = transportFor(options, o, logger, clock, sleep);
     this.baseUrl = o.baseUrl;
     this._core = new AgentsCore(transport, { appKey: o.appKey, appSecret: o.appSecret, tenantSign: o.tenantSign }, clock, logger);
     const pacer = new WindowPacer(o.createsPerMinute, 60_000, () => clock.now(), sleep);

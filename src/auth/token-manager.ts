@@ -81,7 +81,6 @@ export function tokenKey(prefix: string, baseUrl: string, apiKey: string, apiSec
   return `${prefix}${h}`;
 }
 
-
 /** Refusals of fleet-current tokens within this long of each other make a token fight, ms. */
 const FIGHT_WINDOW_MS = 10 * 60_000;
 /** How many such refusals within {@link FIGHT_WINDOW_MS} make a token fight. */

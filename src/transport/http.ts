@@ -247,10 +247,16 @@ function errMessage(err: unknown): string {
 }
 
 /**
- * The transport of a client built from its options: ZhichiClient and ZhichiFactory.getToken build
- * theirs here, so both honour the same timeout, retries, fetch, signal and clock.
+ * The transport of a client built from its options: ZhichiClient, ZhichiFactory.getToken and
+ * AgentsClient build theirs here, so both honour the same timeout, retries, fetch, signal and clock.
  */
-export function transportFor(options: ClientOptions, o: ResolvedOptions, logger: Logger, clock: Clock): Transport {
+export function transportFor(
+  options: Pick<ClientOptions, 'retry' | 'fetch' | 'signal'>,
+  o: Pick<ResolvedOptions, 'baseUrl' | 'timeoutMs' | 'maxRetries'> & { writeSettleMs?: number | undefined },
+  logger: Logger,
+  clock: Clock,
+  sleep?: TransportOptions['sleep'],
+): Transport {
   return new Transport({
     baseUrl: o.baseUrl,
     timeoutMs: o.timeoutMs,
@@ -261,5 +267,6 @@ export function transportFor(options: ClientOptions, o: ResolvedOptions, logger:
     logger,
     signal: options.signal,
     now: () => clock.now(),
+    ...(sleep ? { sleep } : {}),
   });
 }
