@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import {
   DEFAULT_TIME_ZONE, MAX_PAGE, openReadModel, type ReadModel, type ResultFilter, type ResultRow,
 } from '../push/read-model.js';
+import type { DashboardMeta, ResultPageResponse, TaskStatsResponse } from './wire.js';
 
 /** What only the API knows about a task; every field optional. */
 export interface TaskApiInfo {
@@ -296,7 +297,7 @@ export async function createDashboard(options: DashboardOptions): Promise<Dashbo
       res.end(body);
       return;
     }
-    if (path === '/api/meta') return json(res, 200, { kind: rm.kind, location: rm.location, rollups: rm.rollups, timeZone: defaultZone, maxPage: MAX_PAGE });
+    if (path === '/api/meta') return json(res, 200, { kind: rm.kind, location: rm.location, rollups: rm.rollups, timeZone: defaultZone, maxPage: MAX_PAGE } satisfies DashboardMeta);
     if (path === '/api/overview') return json(res, 200, await rm.overview());
     if (path === '/api/events') {
       res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' });
@@ -322,7 +323,7 @@ export async function createDashboard(options: DashboardOptions): Promise<Dashbo
       const timeZone = api.timeZone ?? defaultZone;
       if (what === 'stats') {
         const stats = await rm.taskStats(taskId, { timeZone, api: { contacts: api.contacts ?? null, redialsPending: api.redialsPending ?? null } });
-        return json(res, 200, { ...stats, name: api.name ?? null });
+        return json(res, 200, { ...stats, name: api.name ?? null } satisfies TaskStatsResponse);
       }
       const filter = filterOf(taskId, url.searchParams);
       const revealPhones = url.searchParams.get('phones') === 'full';
@@ -333,7 +334,7 @@ export async function createDashboard(options: DashboardOptions): Promise<Dashbo
           rm.results(filter, before === undefined ? { limit, revealPhones } : { limit, revealPhones, before }),
           before === undefined ? rm.countResults(filter) : Promise.resolve(null),
         ]);
-        return json(res, 200, { ...p, total, timeZone });
+        return json(res, 200, { ...p, total, timeZone } satisfies ResultPageResponse);
       }
       const safeName = taskId.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 80) || 'task';
       res.writeHead(200, {

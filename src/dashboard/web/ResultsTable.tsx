@@ -30,7 +30,7 @@ export function ResultsTable(p: ResultsTableProps) {
     getResults(p.taskId, filters, before).then((r) => {
       setPage(r);
       if (r.total !== null) setTotal(r.total);
-    }, () => setPage({ rows: [], next: null, total: 0 }));
+    }, () => setPage({ rows: [], next: null, total: 0, timeZone: p.timeZone }));
     // The newest page reloads as results arrive; an older page stays as it is.
   }, [p.taskId, filters, before, before === undefined ? p.version : 0]);
   const t = strings(p.lang);

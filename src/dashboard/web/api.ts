@@ -1,72 +1,15 @@
 // Every call the page makes to its server: relative URLs, so the page works under any mount path.
-// Types mirror the read model's (src/push/read-model.ts); the page never sees SQL.
+// Types are the dashboard's wire (src/dashboard/wire.ts), shared with the server; the page never sees SQL.
 
-/** One task of the overview. */
-export interface TaskSummary {
-  taskId: string;
-  results: number;
-  answered: number;
-  answeredShare: number;
-  lastReceivedAt: number | null;
-}
+import type { DashboardMeta, Overview, ResultPageResponse, TaskStatsResponse } from '../wire.js';
 
-/** GET api/overview. */
-export interface Overview {
-  tasks: TaskSummary[];
-  maxId: number;
-}
-
+export type { Overview, TaskSummary } from '../wire.js';
 /** GET api/meta. */
-export interface Meta {
-  kind: 'sqlite' | 'postgres';
-  location: string;
-  rollups: boolean;
-  timeZone: string;
-}
-
+export type Meta = DashboardMeta;
 /** GET api/tasks/:id/stats. */
-export interface TaskStats {
-  taskId: string;
-  name: string | null;
-  timeZone: string;
-  progress: {
-    results: number;
-    answeredResults: number;
-    contactsCalled: number;
-    contactsAnswered: number;
-    redials: number;
-    lastReceivedAt: number | null;
-    contacts: number | null;
-    redialsPending: number | null;
-  };
-  outcomes: Array<{ callResult: number | null; name: string; count: number }>;
-  intents: Array<{ intent: string | null; count: number }>;
-  hours: Array<{ hour: number; calls: number; answered: number; rate: number }>;
-  talk: Array<{ from: number; to: number | null; count: number }>;
-  maxId: number;
-}
-
-/** One row of the results table. */
-export interface ResultRow {
-  id: number;
-  outId: string | null;
-  phone: string | null;
-  callResult: number | null;
-  outcome: string;
-  intent: string | null;
-  talkDuration: number | null;
-  attempt: number | null;
-  startTime: number | null;
-  receivedAt: number;
-}
-
+export type TaskStats = TaskStatsResponse;
 /** GET api/tasks/:id/results. */
-export interface ResultPage {
-  rows: ResultRow[];
-  next: number | null;
-  /** Matching rows; only on the first page. */
-  total: number | null;
-}
+export type ResultPage = ResultPageResponse;
 
 /** Filters of the results table. */
 export interface Filters {
