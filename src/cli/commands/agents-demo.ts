@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
 import { AgentsClient } from '../../agents/client.js';
 import { startEmulator, type EmulatorHandle } from '../../emulator/index.js';
 import { importContacts, type ImportSummary } from '../../import/index.js';
@@ -11,10 +9,10 @@ import { abortableDelay as sleep } from '../../internal/delay.js';
 import { registerSecret } from '../../internal/redact.js';
 import { createPushReceiver, nodeHandler, type PushReceiver } from '../../push/index.js';
 import { CliError, EXIT, type CliIO } from '../io.js';
-import { formatInt, formatTime, printJson } from '../output.js';
+import { formatInt, formatTime } from '../output.js';
 import { importProgress } from '../progress.js';
 import { agentsContactSink } from './agents.js';
-import { printSummary, writeDemoContacts, type DemoOptions, type DemoSummary } from './demo.js';
+import { closeDemo, prepareDemo, reportDemo, writeDemoContacts, type DemoOptions, type DemoSummary } from './demo.js';
 
 /** Demo credentials of the emulator's Agents surface (never the user's ZHICHI_AGENTS_* settings). */
 const DEMO_CREDS = { appKey: 'demo-app-key', appSecret: 'demo-app-secret', tenantSign: 'demo-tenant' };
@@ -32,17 +30,7 @@ function demoStart(now = Date.now()): number {
  * and a summary cross-checking getCallRecordInfoList against the callbacks stored.
  */
 export async function runAgentsDemo(options: DemoOptions, io: CliIO, json = false): Promise<DemoSummary> {
-  const o = {
-    contacts: options.contacts ?? 2000, bad: options.bad ?? 12, robots: options.robots ?? 10, speed: options.speed ?? 3600,
-    seed: options.seed ?? 1, duplicateRate: options.duplicateRate ?? 0.05, reorderRate: options.reorderRate ?? 0.05, timeoutSec: options.timeoutSec ?? 120,
-  };
-  const say = (s: string) => {
-    if (!json) io.stdout(s);
-  };
-  const realStart = Date.now();
-  const dir = options.dir !== undefined ? (isAbsolute(options.dir) ? options.dir : join(io.cwd, options.dir)) : await mkdtemp(join(tmpdir(), 'zhichi-agents-demo-'));
-  await mkdir(dir, { recursive: true });
-  const database = join(dir, 'events.db');
+  const { o, say, realStart, dir, database } = await prepareDemo(options, io, json, 'zhichi-agents-demo-');
   let emu: EmulatorHandle | undefined;
   let receiver: PushReceiver | undefined;
   let server: Server | undefined;
@@ -150,18 +138,8 @@ export async function runAgentsDemo(options: DemoOptions, io: CliIO, json = fals
       virtualStart, virtualEnd, realMs: Date.now() - realStart,
       consistent: stored === calls && calls === expected && dialed.size === contacts,
     };
-    if (json) printJson(io, summary);
-    else printSummary(io, summary);
-    return summary;
+    return reportDemo(io, json, summary);
   } finally {
-    await emu?.close().catch(() => undefined);
-    if (server) {
-      const s = server;
-      await new Promise<void>((r) => {
-        s.close(() => r());
-        s.closeAllConnections();
-      });
-    }
-    await receiver?.close().catch(() => undefined);
+    await closeDemo(emu, server, receiver);
   }
 }

@@ -124,12 +124,10 @@ export async function writeDemoContacts(file: string, rows: number, bad: number,
 
 
 /**
- * Runs the whole system in one process: the emulator (virtual clock at `speed`), the push receiver
- * (SQLite in `dir`), the seed's task with pushes to the receiver, a generated contact file
- * imported with the streaming import, the campaign to its end with live progress, and a summary
- * that cross-checks the API's dialing results against the pushes stored.
+ * What both demos (V5 and `--api agents`) start from: the options with their defaults, a printer
+ * that is silent under `--json`, and the directory (given, or a fresh temp one) with its events DB.
  */
-export async function runDemo(options: DemoOptions, io: CliIO, json = false): Promise<DemoSummary> {
+export async function prepareDemo(options: DemoOptions, io: CliIO, json: boolean, tmpPrefix: string) {
   const o = {
     contacts: options.contacts ?? 2000, bad: options.bad ?? 12, robots: options.robots ?? 10, speed: options.speed ?? 3600,
     seed: options.seed ?? 1, duplicateRate: options.duplicateRate ?? 0.05, reorderRate: options.reorderRate ?? 0.05,
@@ -139,9 +137,19 @@ export async function runDemo(options: DemoOptions, io: CliIO, json = false): Pr
     if (!json) io.stdout(s);
   };
   const realStart = Date.now();
-  const dir = options.dir !== undefined ? (isAbsolute(options.dir) ? options.dir : join(io.cwd, options.dir)) : await mkdtemp(join(tmpdir(), 'zhichi-demo-'));
+  const dir = options.dir !== undefined ? (isAbsolute(options.dir) ? options.dir : join(io.cwd, options.dir)) : await mkdtemp(join(tmpdir(), tmpPrefix));
   await mkdir(dir, { recursive: true });
-  const database = join(dir, 'events.db');
+  return { o, say, realStart, dir, database: join(dir, 'events.db') };
+}
+
+/**
+ * Runs the whole system in one process: the emulator (virtual clock at `speed`), the push receiver
+ * (SQLite in `dir`), the seed's task with pushes to the receiver, a generated contact file
+ * imported with the streaming import, the campaign to its end with live progress, and a summary
+ * that cross-checks the API's dialing results against the pushes stored.
+ */
+export async function runDemo(options: DemoOptions, io: CliIO, json = false): Promise<DemoSummary> {
+  const { o, say, realStart, dir, database } = await prepareDemo(options, io, json, 'zhichi-demo-');
 
   let emu: EmulatorHandle | undefined;
   let receiver: PushReceiver | undefined;
@@ -256,21 +264,31 @@ export async function runDemo(options: DemoOptions, io: CliIO, json = false): Pr
       virtualStart, virtualEnd, realMs: Date.now() - realStart,
       consistent: storedForTask === calls && calls === (t.callCount ?? calls) && contacts === imp.valid,
     };
-    if (json) printJson(io, summary);
-    else printSummary(io, summary);
-    return summary;
+    return reportDemo(io, json, summary);
   } finally {
     await client?.close().catch(() => undefined);
-    await emu?.close().catch(() => undefined);
-    if (server) {
-      const s = server;
-      await new Promise<void>((r) => {
-        s.close(() => r());
-        s.closeAllConnections();
-      });
-    }
-    await receiver?.close().catch(() => undefined);
+    await closeDemo(emu, server, receiver);
   }
+}
+
+/** Prints the summary (JSON or the table) and returns it; shared by both demos. */
+export function reportDemo(io: CliIO, json: boolean, summary: DemoSummary): DemoSummary {
+  if (json) printJson(io, summary);
+  else printSummary(io, summary);
+  return summary;
+}
+
+/** Stops what a demo started, whatever got started before a failure; shared by both demos. */
+export async function closeDemo(emu: EmulatorHandle | undefined, server: Server | undefined, receiver: PushReceiver | undefined): Promise<void> {
+  await emu?.close().catch(() => undefined);
+  if (server) {
+    const s = server;
+    await new Promise<void>((r) => {
+      s.close(() => r());
+      s.closeAllConnections();
+    });
+  }
+  await receiver?.close().catch(() => undefined);
 }
 
 function pct(n: number, of: number): string {
