@@ -13,20 +13,10 @@ import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { PG_URL, freshStore, postgresAvailable, type StoreKind, type TestStore } from './fixtures/push-stores.js';
 import { TEST_NOW } from './helpers.js';
+import { mulberry32 as rng } from '../src/emulator/random.js';
 
 const KINDS: StoreKind[] = ['sqlite', 'postgres'];
 
-/** mulberry32: deterministic events. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Gen {
   taskId: string;

@@ -13,6 +13,7 @@ import { INSERT_COLUMNS, insertValues, openEventStore, type EventStore, type New
 import { SQLITE_MIGRATIONS } from '../../src/push/migrations.js';
 import type { PostgresEventStore } from '../../src/push/postgres-store.js';
 import { openReadModel, type ReadModel } from '../../src/push/read-model.js';
+import { mulberry32 as rng } from '../../src/emulator/random.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: string) => {
@@ -26,16 +27,6 @@ const PG_URL = process.env['ZHICHI_BENCH_PG'] ?? 'postgres://postgres@127.0.0.1:
 const BIG = 'task-big';
 const START = Date.UTC(2026, 10, 20, 1, 0, 0);
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const RAW = new TextEncoder().encode('{"bench":true}');
 const CODES = [0, 0, 0, 1, 1, 2, 3, 4, 5, 7];

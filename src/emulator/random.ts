@@ -42,6 +42,12 @@ export class Prng {
   constructor(seed: number) {
     this.s = mix32(seed ^ 0x6d2b79f5) >>> 0;
   }
+  /** A generator whose state starts at `state` as is (no seed mixing): plain mulberry32. */
+  static fromState(state: number): Prng {
+    const p = new Prng(0);
+    p.s = state >>> 0;
+    return p;
+  }
   /** Next 32-bit unsigned integer. */
   nextU32(): number {
     this.s = (this.s + 0x6d2b79f5) >>> 0;
@@ -60,4 +66,10 @@ export class Prng {
     while (out.length < chars) out += this.nextU32().toString(16).padStart(8, '0');
     return out.slice(0, chars);
   }
+}
+
+/** Plain mulberry32 from `seed`: a deterministic float in [0, 1) per call (demo files, benches, tests). */
+export function mulberry32(seed: number): () => number {
+  const p = Prng.fromState(seed);
+  return () => p.next();
 }

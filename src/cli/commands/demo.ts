@@ -20,6 +20,7 @@ import { CliError, EXIT, type CliIO } from '../io.js';
 import { formatDuration, formatInt, formatTime, keyValues, printJson, table } from '../output.js';
 import { importProgress } from '../progress.js';
 import { stopRequested } from './webhooks.js';
+import { mulberry32 as rng } from '../../emulator/random.js';
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
@@ -72,17 +73,6 @@ function demoStart(now = Date.now()): number {
   return Date.parse(`${d}T08:55:00+08:00`);
 }
 
-/** A small deterministic PRNG (mulberry32) for the contact file. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SURNAMES = ['王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周'];
 const PRODUCTS = ['宽带续费', '会员升级', '保单回访', '课程试听'];
