@@ -5,6 +5,7 @@ import { ZhichiValidationError, issuesFromZod } from './errors.js';
 import type { Clock } from './internal/clock.js';
 import type { Logger } from './internal/logger.js';
 import type { RetryOptions } from './transport/retry.js';
+import { nonEmptyString, transportOptionFields } from './internal/option-fields.js';
 
 /** Options of {@link ZhichiClient}. Every field falls back to its env variable, then its default. */
 export interface ClientOptions {
@@ -68,20 +69,10 @@ export const DEFAULTS = {
 } as const;
 
 const optionsSchema = z.object({
-  apiKey: z.string().min(1, 'must be a non-empty string').optional(),
-  apiSecret: z.string().min(1, 'must be a non-empty string').optional(),
-  companyId: z.string().min(1, 'must be a non-empty string').optional(),
-  baseUrl: z.string().refine((s) => {
-    try {
-      const u = new URL(s);
-      return u.protocol === 'http:' || u.protocol === 'https:';
-    } catch {
-      return false;
-    }
-  }, 'must be an absolute http(s) URL'),
-  timeoutMs: z.number().int('must be an integer number of ms').positive('must be a positive number of ms'),
-  maxRetries: z.number().int('must be an integer').min(0, 'must be 0 or more').max(10, 'must be at most 10'),
-  writeSettleMs: z.number().int('must be an integer number of ms').min(0, 'must be 0 or more').optional(),
+  apiKey: nonEmptyString.optional(),
+  apiSecret: nonEmptyString.optional(),
+  companyId: nonEmptyString.optional(),
+  ...transportOptionFields,
   tokenRefreshMarginMs: z.number().int().min(0, 'must be 0 or more'),
   redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
   token: z.string().min(1, 'must be a non-empty string').optional(),

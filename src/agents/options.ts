@@ -3,6 +3,7 @@ import { ZhichiValidationError, issuesFromZod } from '../errors.js';
 import type { Clock } from '../internal/clock.js';
 import type { Logger } from '../internal/logger.js';
 import type { RetryOptions } from '../transport/retry.js';
+import { nonEmptyString, transportOptionFields } from '../internal/option-fields.js';
 
 /** Options of {@link AgentsClient}. Every field falls back to its env variable, then its default. */
 export interface AgentsClientOptions {
@@ -49,22 +50,12 @@ export const AGENTS_DEFAULTS = {
   importConcurrency: 4,
 } as const;
 
-const nonEmpty = z.string().min(1, 'must be a non-empty string');
+const nonEmpty = nonEmptyString;
 const schema = z.object({
   appKey: nonEmpty,
   appSecret: nonEmpty,
   tenantSign: nonEmpty,
-  baseUrl: z.string().refine((s) => {
-    try {
-      const u = new URL(s);
-      return u.protocol === 'http:' || u.protocol === 'https:';
-    } catch {
-      return false;
-    }
-  }, 'must be an absolute http(s) URL'),
-  timeoutMs: z.number().int('must be an integer number of ms').positive('must be a positive number of ms'),
-  maxRetries: z.number().int('must be an integer').min(0, 'must be 0 or more').max(10, 'must be at most 10'),
-  writeSettleMs: z.number().int().min(0, 'must be 0 or more').optional(),
+  ...transportOptionFields,
   createsPerMinute: z.number().int('must be an integer').min(1, 'must be at least 1').max(30, 'must be at most 30 (api/sobot-agents.md §3.1)'),
   importConcurrency: z.number().int('must be an integer').min(1, 'must be at least 1').max(32, 'must be at most 32'),
 });
