@@ -4,7 +4,8 @@ import { createTaskContent, createTaskParams, searchTasksParams, taskInfo } from
 import { addContactsBody, addContactsContent, contactDetail } from './contact.js';
 import { callRecord, dialingResultsParams } from './results.js';
 import { numbersContent, robotsCountContent, templatesContent } from './resources.js';
-import { page } from './common.js';
+import { outIdProblem, page, pathSegmentProblem } from './common.js';
+import { ZhichiValidationError, type ValidationIssue } from '../errors.js';
 
 /**
  * The V5 endpoint table (api/sobot-v5.md §2), shared by the client (to build requests) and the
@@ -26,11 +27,24 @@ export const ENDPOINTS = {
 
 export type EndpointName = keyof typeof ENDPOINTS;
 
-/** Fills `{name}` segments of a path template, URL-encoding each value. */
+/**
+ * Fills `{name}` segments of a path template, URL-encoding each value. Every value is checked
+ * first, before anything is sent: `outId` against the URL-safe set (OUT_ID_SAFE), every other id
+ * (companyId, taskId) for a dot segment (`.`, `..`) or emptiness, which would change the path.
+ * Throws ZhichiValidationError naming each bad parameter and its rule.
+ */
 export function fillPath(template: string, params: Record<string, string>): string {
-  return template.replace(/\{(\w+)\}/g, (_, k: string) => {
+  const issues: ValidationIssue[] = [];
+  const out = template.replace(/\{(\w+)\}/g, (_, k: string) => {
     const v = params[k];
-    if (v === undefined) throw new Error(`missing path parameter ${k}`);
+    if (v === undefined) {
+      issues.push({ path: k, message: 'is required (a path parameter)' });
+      return '';
+    }
+    const problem = typeof v !== 'string' ? 'must be a string' : k === 'outId' ? outIdProblem(v) : pathSegmentProblem(v);
+    if (problem !== null) issues.push({ path: k, message: problem });
     return encodeURIComponent(v);
   });
+  if (issues.length) throw new ZhichiValidationError('path parameters', issues, { path: template });
+  return out;
 }

@@ -1,14 +1,14 @@
 // Internal barrel of the wire contract. The public surface re-exports from here by name (src/index.ts).
 export { envelope, rawEnvelope, SUCCESS_CODE, type Envelope, type RawEnvelope } from './envelope.js';
 export { tokenContent, tokenQuery, type TokenContent } from './token.js';
-export { id, epochMs, pageParams, page, type Page, type PageParams } from './common.js';
+export { id, epochMs, pageParams, page, foldPageAlias, OUT_ID_SAFE, OUT_ID_RULE, outIdProblem, pathSegmentProblem, type Page, type PageParams } from './common.js';
 export {
   cronWindow, retryRule, createTaskParams, createTaskContent, taskInfo, searchTasksParams, minutesOfDay,
   type CronWindow, type RetryRule, type CreateTaskParams, type ValidCreateTaskParams, type CreateTaskResult,
   type TaskInfo, type SearchTasksParams,
 } from './task.js';
 export {
-  contactItem, addContactsBody, addContactsContent, contactDetail, MAX_CONTACTS_PER_REQUEST,
+  contactItem, contactItemAnyOutId, addContactsBody, addContactsBodyAnyOutId, addContactsContent, contactDetail, MAX_CONTACTS_PER_REQUEST,
   type Contact, type ValidContact, type AddContactsResult, type ContactDetail,
 } from './contact.js';
 export { callRecord, dialingResultsParams, type CallRecord, type DialingResultsParams } from './results.js';

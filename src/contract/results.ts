@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { foldPageAlias } from './common.js';
 
 /**
  * One finished call attempt (assumed shape). The same record is what `dialing-results` lists and
@@ -32,15 +33,22 @@ export const callRecord = z.looseObject({
 });
 export type CallRecord = z.infer<typeof callRecord>;
 
-/** Body of `POST tasks/{taskId}/dialing-results` (assumed filter and paging names). */
-export const dialingResultsParams = z.looseObject({
-  pageNo: z.number().int().positive().optional(),
-  pageSize: z.number().int().positive().max(1000).optional(),
-  /** Only records with `endTime >= startTime` (epoch ms). */
-  startTime: z.number().int().optional(),
-  /** Only records with `endTime < endTime` (epoch ms). */
-  endTime: z.number().int().optional(),
-  outIds: z.array(z.string()).optional(),
-  callResult: z.number().int().optional(),
-});
+/**
+ * Body of `POST tasks/{taskId}/dialing-results` (assumed filter names). Paging is sent as
+ * `pageNum` (Sobot's sibling APIs' name); `pageNo` is accepted as its alias and folded into it.
+ */
+export const dialingResultsParams = z
+  .looseObject({
+    pageNum: z.number().int().positive().optional(),
+    /** Alias of `pageNum`. */
+    pageNo: z.number().int().positive().optional(),
+    pageSize: z.number().int().positive().max(1000).optional(),
+    /** Only records with `endTime >= startTime` (epoch ms). */
+    startTime: z.number().int().optional(),
+    /** Only records with `endTime < endTime` (epoch ms). */
+    endTime: z.number().int().optional(),
+    outIds: z.array(z.string()).optional(),
+    callResult: z.number().int().optional(),
+  })
+  .transform(foldPageAlias);
 export type DialingResultsParams = z.input<typeof dialingResultsParams>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { epochMs, id } from './common.js';
+import { epochMs, foldPageAlias, id } from './common.js';
 import { CALLER_ID } from './phone.js';
 import { RETRY_CONDITION } from './enums.js';
 
@@ -142,11 +142,15 @@ export const taskInfo = z.looseObject({
 });
 export type TaskInfo = z.infer<typeof taskInfo>;
 
-/** Query of `GET searchtasks` (assumed names). */
-export const searchTasksParams = z.looseObject({
-  taskName: z.string().optional(),
-  status: z.number().int().optional(),
-  pageNo: z.number().int().positive().optional(),
-  pageSize: z.number().int().positive().max(1000).optional(),
-});
+/** Query of `GET searchtasks` (assumed names); `pageNum` is sent, `pageNo` is its alias. */
+export const searchTasksParams = z
+  .looseObject({
+    taskName: z.string().optional(),
+    status: z.number().int().optional(),
+    pageNum: z.number().int().positive().optional(),
+    /** Alias of `pageNum`. */
+    pageNo: z.number().int().positive().optional(),
+    pageSize: z.number().int().positive().max(1000).optional(),
+  })
+  .transform(foldPageAlias);
 export type SearchTasksParams = z.input<typeof searchTasksParams>;

@@ -1,10 +1,11 @@
 import type { z } from 'zod';
 import {
-  BUSINESS_CODE, ENDPOINTS, addContactsBody, createTaskParams, dialingResultsParams, searchTasksParams, tokenQuery,
+  BUSINESS_CODE, ENDPOINTS, addContactsBody, addContactsBodyAnyOutId, createTaskParams, dialingResultsParams, searchTasksParams, tokenQuery,
   type EndpointName,
 } from '../contract/index.js';
 import { formatPath, issuesFromZod } from '../errors.js';
 import type { EmulatorCore } from './core.js';
+import { coerceBody } from './coerce.js';
 import { SEED_NUMBERS, SEED_TEMPLATES } from './seed-data.js';
 import type { TaskState } from './store.js';
 
@@ -40,6 +41,19 @@ function invalid(what: string, issues: ReadonlyArray<{ path: ReadonlyArray<Prope
 function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): { ok: true; data: z.output<S> } | { ok: false; reply: Reply } {
   const r = schema.safeParse(value);
   return r.success ? { ok: true, data: r.data } : { ok: false, reply: invalid(what, r.error.issues) };
+}
+
+/**
+ * Parses a request body: the Jackson-style coercion layer (coerce.ts), then the exact contract.
+ * In strict mode every coercion the layer would make is refused instead, with the contract's own
+ * issues, so one answer names every field and rule.
+ */
+function parseBody<S extends z.ZodType>(core: EmulatorCore, name: EndpointName, schema: S, body: unknown, what: string): { ok: true; data: z.output<S> } | { ok: false; reply: Reply } {
+  const { body: coerced, coercions } = coerceBody(name, body);
+  const refused = core.opts.strict ? coercions.map((c) => ({ path: c.path, message: `${c.message} (strict mode)` })) : [];
+  const r = schema.safeParse(coerced);
+  if (r.success && refused.length === 0) return { ok: true, data: r.data };
+  return { ok: false, reply: invalid(what, [...refused, ...(r.success ? [] : r.error.issues)]) };
 }
 
 /** A compiled route: the endpoint name and the path template split in segments. */
@@ -113,8 +127,8 @@ function findTask(core: EmulatorCore, taskId: string | undefined): TaskState | R
 
 const isReply = (x: unknown): x is Reply => typeof x === 'object' && x !== null && 'status' in x && 'code' in x && 'message' in x;
 
-function pageOf(pageNo: number | undefined, pageSize: number | undefined) {
-  const no = pageNo ?? 1;
+function pageOf(pageNum: number | undefined, pageSize: number | undefined) {
+  const no = pageNum ?? 1;
   const size = pageSize ?? 20;
   return { no, size, from: (no - 1) * size };
 }
@@ -133,7 +147,7 @@ function token(core: EmulatorCore, req: ApiRequest): Reply {
 }
 
 function createTask(core: EmulatorCore, req: ApiRequest): Reply {
-  const p = parse(createTaskParams, req.body, 'create-task params');
+  const p = parseBody(core, 'createTask', createTaskParams, req.body, 'create-task params');
   if (!p.ok) return p.reply;
   const t = p.data;
   if (t.robotNum > core.opts.robotCount) {
@@ -153,7 +167,9 @@ function createTask(core: EmulatorCore, req: ApiRequest): Reply {
 function addContacts(core: EmulatorCore, req: ApiRequest): Reply {
   const task = findTask(core, req.params.taskId);
   if (isReply(task)) return task;
-  const p = parse(addContactsBody, req.body, 'contacts');
+  // Strict mode holds outIds to the contract's URL-safe set; by default any outId is stored, as a
+  // server taking it from a JSON body would (only its look-up by path is at risk).
+  const p = parseBody(core, 'addContacts', core.opts.strict ? addContactsBody : addContactsBodyAnyOutId, req.body, 'contacts');
   if (!p.ok) return p.reply;
   const list = p.data.contactList;
   if (task.expired) {
@@ -184,10 +200,10 @@ function getContact(core: EmulatorCore, req: ApiRequest): Reply {
 function dialingResults(core: EmulatorCore, req: ApiRequest): Reply {
   const task = findTask(core, req.params.taskId);
   if (isReply(task)) return task;
-  const p = parse(dialingResultsParams, req.body ?? {}, 'dialing-results params');
+  const p = parseBody(core, 'dialingResults', dialingResultsParams, req.body ?? {}, 'dialing-results params');
   if (!p.ok) return p.reply;
   const f = p.data;
-  const { size, from, no } = pageOf(f.pageNo, f.pageSize);
+  const { size, from, no } = pageOf(f.pageNum, f.pageSize);
   // Records are stored in end-time order with callIds increasing: the stored order is the answer's order.
   let candidates: number[] | null = null;
   if (f.outIds) {
@@ -225,7 +241,8 @@ function dialingResults(core: EmulatorCore, req: ApiRequest): Reply {
     total = task.recs - lo;
     for (let r = lo + from; r < task.recs && list.length < size; r++) list.push(task.record(r, core.opts.companyId));
   } else for (let r = lo; r < task.recs; r++) take(r);
-  return ok({ total, pageNo: no, pageSize: size, list });
+  // pageNum as the sibling APIs name it; pageNo repeated for readers of the earlier (assumed) shape.
+  return ok({ total, pageNum: no, pageNo: no, pageSize: size, list });
 }
 
 function robotsCount(core: EmulatorCore): Reply {
@@ -239,14 +256,14 @@ function getTask(core: EmulatorCore, req: ApiRequest): Reply {
 }
 
 function searchTasks(core: EmulatorCore, req: ApiRequest): Reply {
-  const q = numericQuery(req.query, ['status', 'pageNo', 'pageSize']);
+  const q = numericQuery(req.query, ['status', 'pageNum', 'pageNo', 'pageSize']);
   const p = parse(searchTasksParams, q, 'search params');
   if (!p.ok) return p.reply;
   const f = p.data;
-  const { size, from, no } = pageOf(f.pageNo, f.pageSize);
+  const { size, from, no } = pageOf(f.pageNum, f.pageSize);
   const all = [...core.tasks.values()].reverse(); // newest first (ASSUMED)
   const hits = all.filter((t) => (f.taskName === undefined || t.taskName.includes(f.taskName)) && (f.status === undefined || core.taskStatus(t) === f.status));
-  return ok({ total: hits.length, pageNo: no, pageSize: size, list: hits.slice(from, from + size).map((t) => core.taskInfo(t)) });
+  return ok({ total: hits.length, pageNum: no, pageNo: no, pageSize: size, list: hits.slice(from, from + size).map((t) => core.taskInfo(t)) });
 }
 
 function templates(): Reply {

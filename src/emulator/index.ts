@@ -128,7 +128,7 @@ export async function runEmulatorCommand(options: EmulatorOptions, io: EmulatorC
   const emu = await startEmulator(options);
   io.stdout(`${emu.url}\n`);
   io.stderr?.(`zhichi emulator: Agents API (apiOpen/v1) at ${emu.agentsUrl}apiOpen/v1/ ; appKey ${options.agents?.appKey ?? process.env.ZHICHI_AGENTS_APP_KEY ?? 'demo-app-key'}, tenantSign ${options.agents?.tenantSign ?? process.env.ZHICHI_AGENTS_TENANT_SIGN ?? 'demo-tenant'} (env ZHICHI_AGENTS_APP_KEY / _APP_SECRET / _TENANT_SIGN)\n`);
-  io.stderr?.(`zhichi emulator: company ${emu.companyId}, clock ${emu.clock.mode}${emu.clock.mode === 'real' ? ` ×${emu.clock.speed}` : ''}; control endpoints under http://${emu.host}:${emu.port}/__emulator/ ; Ctrl-C to stop\n`);
+  io.stderr?.(`zhichi emulator: company ${emu.companyId}, clock ${emu.clock.mode}${emu.clock.mode === 'real' ? ` ×${emu.clock.speed}` : ''}, ${options.strict ? 'strict (refuses what a Jackson backend would coerce)' : 'coercing as a Jackson backend would (--strict refuses)'}; control endpoints under http://${emu.host}:${emu.port}/__emulator/ ; Ctrl-C to stop\n`);
   await new Promise<void>((resolve) => {
     if (io.signal) {
       if (io.signal.aborted) resolve();

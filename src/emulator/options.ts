@@ -44,6 +44,13 @@ export interface EmulatorOptions {
   tickMs?: number;
   /** The Agents (apiOpen/v1) surface on the same port. */
   agents?: AgentsEmulatorOptions;
+  /**
+   * Strict mode: refuse (code 400, naming the field and the rule) what the default mode coerces as a
+   * Jackson backend would: numbers as strings, `9:00` windows, phone numbers with `+86` or
+   * separators, outIds outside the URL-safe set; and POST bodies whose Content-Type is not JSON
+   * (HTTP 415). For testing a client's exact wire format. @default false
+   */
+  strict?: boolean;
 }
 
 /** Options of the emulator's Agents surface (api/sobot-agents.md). */
@@ -84,6 +91,7 @@ export interface ResolvedOptions {
   requestLogLimit: number;
   tickMs: number;
   agents: { appKey: string; appSecret: string; tenantSign: string; callbackUrl: string | null; maxSkewMs: number; callbackAttempts: number; callbackRetryBaseMs: number };
+  strict: boolean;
 }
 
 /** Every default of the emulator in one place. */
@@ -171,7 +179,13 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     requestLogLimit: int(o.requestLogLimit ?? D.requestLogLimit, 'requestLogLimit', 0),
     tickMs: int(o.tickMs ?? D.tickMs, 'tickMs', 1, 60_000),
     agents: resolveAgents(o.agents ?? {}, env),
+    strict: strictOption(o.strict),
   };
+}
+
+function strictOption(v: unknown): boolean {
+  if (v !== undefined && typeof v !== 'boolean') throw new TypeError('strict must be true or false');
+  return v === true;
 }
 
 function resolveAgents(a: AgentsEmulatorOptions, env: Record<string, string | undefined>): ResolvedOptions['agents'] {

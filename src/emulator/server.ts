@@ -52,6 +52,32 @@ function readBody(req: IncomingMessage): Promise<Buffer | null> {
 }
 
 
+/**
+ * `application/json` with any parameters (the PHP module's Guzzle sends `application/json`, the
+ * Python script `application/json;charset=utf-8`: both are JSON).
+ */
+export function isJsonType(ct: string | undefined): boolean {
+  return ct !== undefined && /^\s*application\/json\s*(?:;|$)/i.test(ct);
+}
+
+/**
+ * Why a raw (still percent-encoded) path is refused, or null: an encoded `/` or `\` (`%2F`, `%5C`)
+ * in a segment, or a dot segment (`.`, `..`, also encoded), as Java gateways refuse them.
+ */
+export function unsafeSegment(rawSegs: readonly string[]): string | null {
+  for (const seg of rawSegs) {
+    if (/%2f|%5c/i.test(seg)) return `an encoded "/" or "\\" (%2F, %5C) in a path segment is refused (segment ${JSON.stringify(seg)})`;
+    let dec: string;
+    try {
+      dec = decodeURIComponent(seg);
+    } catch {
+      return `a path segment is not valid percent-encoding (segment ${JSON.stringify(seg)})`;
+    }
+    if (dec === '.' || dec === '..') return `a dot segment ("." or "..") is refused (segment ${JSON.stringify(seg)})`;
+  }
+  return null;
+}
+
 /** The HTTP front of the emulator: API under `/api/6.0.0/`, control under `/__emulator/`. */
 export class EmulatorServer {
   readonly server: Server;
@@ -149,9 +175,19 @@ export class EmulatorServer {
     }
     const core = this.core;
     core.counters.requests++;
+    const rawSegs = path.slice(API_PREFIX.length).split('/').filter((s) => s !== '');
+    const unsafe = unsafeSegment(rawSegs);
+    if (unsafe !== null) {
+      // As a Java gateway would (Tomcat refuses an encoded slash, Spring's StrictHttpFirewall an
+      // encoded slash, backslash or dot segment): HTTP 400 before any routing.
+      const body = { code: BUSINESS_CODE.PARAM_INVALID, message: `invalid path: ${unsafe}`, content: null };
+      this.send(res, 400, body);
+      this.done(this.log(method, url, null), 400, body.code, t0);
+      return;
+    }
     let segs: string[];
     try {
-      segs = path.slice(API_PREFIX.length).split('/').filter((s) => s !== '').map(decodeURIComponent);
+      segs = rawSegs.map(decodeURIComponent);
     } catch {
       segs = [];
     }
@@ -183,6 +219,14 @@ export class EmulatorServer {
 
     let body: unknown = undefined;
     if (raw && method !== 'GET') {
+      const ct = req.headers['content-type'];
+      if (core.opts.strict && !isJsonType(ct)) {
+        // Strict mode: a Spring @RequestBody endpoint answers a body of another type 415.
+        const rep = { code: 415, message: `invalid request: Content-Type must be application/json (with or without ;charset=utf-8), got ${JSON.stringify(ct ?? '')} (strict mode)`, content: null };
+        this.send(res, 415, rep);
+        this.done(entry, 415, rep.code, t0, fault.latencyMs > 0 ? 'latency' : undefined);
+        return;
+      }
       try {
         body = JSON.parse(raw.toString('utf8'));
       } catch {

@@ -20,6 +20,7 @@ interface EmulatorFlags {
   errorRate?: number;
   latencyMs?: number;
   resetRate?: number;
+  strict?: boolean;
 }
 
 /** Env fallbacks of the emulator flags (after the flags, before the defaults). */
@@ -57,6 +58,7 @@ export function emulatorOptions(f: EmulatorFlags, io: CliIO, cmd: Command): Emul
   if (f.expiresIn !== undefined) o.expiresIn = f.expiresIn;
   if (f.timeZone !== undefined) o.timeZone = f.timeZone;
   if (f.tokenMintsPerMinute !== undefined) o.tokenMintsPerMinute = f.tokenMintsPerMinute;
+  if (f.strict) o.strict = true;
   const push: NonNullable<EmulatorOptions['push']> = {};
   if (f.pushDuplicateRate !== undefined) push.duplicateRate = f.pushDuplicateRate;
   if (f.pushReorderRate !== undefined) push.reorderRate = f.pushReorderRate;
@@ -89,6 +91,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--error-rate <r>', 'share of API calls answered 5xx, 0–1', numberFlag('--error-rate', 0, 1))
     .option('--latency-ms <ms>', 'latency added to every API call', intFlag('--latency-ms', 0, 600_000))
     .option('--reset-rate <r>', 'share of API calls whose connection is reset, 0–1', numberFlag('--reset-rate', 0, 1))
+    .option('--strict', 'refuse (code 400, naming the field) what a Jackson backend would coerce: numbers as strings, 9:00 windows, unnormalised phones, unsafe outIds; non-JSON Content-Type (415)')
     .action(async (f: EmulatorFlags, cmd: Command) => {
       const options = emulatorOptions(f, io, cmd);
       let code: number;
