@@ -11,6 +11,8 @@ import { NumbersResource, RobotsResource, TemplatesResource } from './resources/
 import { ResultsResource } from './resources/results.js';
 import { TasksResource } from './resources/tasks.js';
 import { transportFor } from './transport/http.js';
+import { EnumNames } from './contract/enums.js';
+import { ZhichiValidationError } from './errors.js';
 
 /**
  * Typed, validated client for every Sobot outbound-robot V5 endpoint.
@@ -39,6 +41,12 @@ export class ZhichiClient {
   readonly companyId: string;
   /** Base URL (ends with `/`). */
   readonly baseUrl: string;
+  /**
+   * Names of enum codes with the `enums` option applied: `client.enums.name('callResult', 21)` is
+   * the user's name, ours, or `UNKNOWN_21`. Records the client returns carry `callResultName` /
+   * `statusName` from here when the server sent none.
+   */
+  readonly enums: EnumNames;
 
   /** @internal The shared request path, used by ZhichiFactory. */
   readonly _core: ApiCore;
@@ -49,6 +57,11 @@ export class ZhichiClient {
   /** Builds a client; throws ZhichiValidationError at once on bad or missing options. */
   constructor(options: ClientOptions = {}) {
     const o = resolveOptions(options, { credentials: true, companyId: true });
+    try {
+      this.enums = new EnumNames(options.enums);
+    } catch (e) {
+      throw new ZhichiValidationError('client options', [{ path: '', message: (e as Error).message }]);
+    }
     registerSecret(o.apiSecret);
     registerSecret(o.token);
     const logger = redactingLogger(options.logger ?? silentLogger);
@@ -79,9 +92,9 @@ export class ZhichiClient {
       core = new ApiCore(transport, this.companyId, { kind: 'managed', manager }, logger);
     }
     this._core = core;
-    this.tasks = new TasksResource(core, transport.retryPolicy);
-    this.contacts = new ContactsResource(core);
-    this.results = new ResultsResource(core);
+    this.tasks = new TasksResource(core, transport.retryPolicy, this.enums);
+    this.contacts = new ContactsResource(core, this.enums);
+    this.results = new ResultsResource(core, this.enums);
     this.robots = new RobotsResource(core);
     this.numbers = new NumbersResource(core);
     this.templates = new TemplatesResource(core);

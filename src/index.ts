@@ -18,7 +18,8 @@ export type { CreateTaskOptions, CreatedTask } from './resources/tasks.js';
 export {
   createTaskParams, contactItem, addContactsBody, callRecord, pushEvent, taskInfo, contactDetail, tokenContent,
   normalizePhone, ENDPOINTS, CALL_RESULT, RETRY_CONDITION, TASK_STATUS, CONTACT_STATUS, TIME_TYPE, PUSH_TYPE,
-  BUSINESS_CODE, INTENT_LABELS, MAX_CONTACTS_PER_REQUEST, PUSH_ACK, callResultName,
+  BUSINESS_CODE, INTENT_LABELS, MAX_CONTACTS_PER_REQUEST, PUSH_ACK, callResultName, HANGUP_BY, ENUM_TABLES, EnumNames,
+  OUT_ID_SAFE, OUT_ID_RULE, windowSpans, type EnumKind, type EnumOverrides,
   type CreateTaskParams, type CronWindow, type RetryRule, type TaskInfo, type SearchTasksParams, type Contact,
   type ValidContact, type AddContactsResult, type ContactDetail, type CallRecord, type DialingResultsParams,
   type PushEvent, type Template, type CallerNumber, type TokenContent, type Page, type PhoneResult, type Envelope,

@@ -6,6 +6,7 @@ import type { Clock } from './internal/clock.js';
 import type { Logger } from './internal/logger.js';
 import type { RetryOptions } from './transport/retry.js';
 import { nonEmptyString, transportOptionFields } from './internal/option-fields.js';
+import type { EnumOverrides } from './contract/enums.js';
 
 /** Options of {@link ZhichiClient}. Every field falls back to its env variable, then its default. */
 export interface ClientOptions {
@@ -47,8 +48,17 @@ export interface ClientOptions {
   tokenPolicy?: TokenPolicy | undefined;
   /** A fixed access token (the seed's `setToken`): no minting, no refresh. */
   token?: string | undefined;
-  /** Refresh the token this long before it expires, ms. @default 300000 (5 min, as the seed) */
+  /**
+   * Refresh the token this long before it expires, ms. @default half the token's lifetime (12 h of
+   * Sobot's 24 h, as Sobot's V6 docs advise; docs/tokens.md says why)
+   */
   tokenRefreshMarginMs?: number | undefined;
+  /**
+   * Names of enum codes (call results, hang-up side, statuses...): per enum, code → name entries that
+   * replace or extend our assumed tables, e.g. `{ callResult: { 21: 'BUSY_X' } }`. Codes nobody
+   * names are `UNKNOWN_<code>`. See `client.enums`.
+   */
+  enums?: EnumOverrides | undefined;
   /** Logger; every line is redacted. @default silent */
   logger?: Logger | undefined;
   /** Aborts every request of this client. */
@@ -65,7 +75,8 @@ export const DEFAULTS = {
   timeoutMs: 10_000,
   maxRetries: 8,
   tokenKeyPrefix: 'zhichi:token:',
-  tokenRefreshMarginMs: 300_000,
+  /** Undefined: half the lifetime of each token (see ClientOptions.tokenRefreshMarginMs). */
+  tokenRefreshMarginMs: undefined,
 } as const;
 
 const optionsSchema = z.object({
@@ -73,7 +84,7 @@ const optionsSchema = z.object({
   apiSecret: nonEmptyString.optional(),
   companyId: nonEmptyString.optional(),
   ...transportOptionFields,
-  tokenRefreshMarginMs: z.number().int().min(0, 'must be 0 or more'),
+  tokenRefreshMarginMs: z.number().int('must be an integer number of ms').min(0, 'must be 0 or more').optional(),
   redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
   token: z.string().min(1, 'must be a non-empty string').optional(),
   retry: z
@@ -95,7 +106,8 @@ export interface ResolvedOptions {
   timeoutMs: number;
   maxRetries: number;
   writeSettleMs: number | undefined;
-  tokenRefreshMarginMs: number;
+  /** Undefined: half of each token's lifetime. */
+  tokenRefreshMarginMs: number | undefined;
   redisUrl: string | undefined;
   token: string | undefined;
   tokenKeyPrefix: string;

@@ -159,7 +159,7 @@ describe.each(KINDS)('push receiver on %s', (kind) => {
     expect(a).toMatchObject({
       known: false, taskId: '9001', callId: 'cr-77', telephone: '13900001111', callResult: 0, callResultName: 'ANSWERED',
       startTime: Date.UTC(2026, 0, 5, 2, 0, 0), endTime: Date.UTC(2026, 0, 5, 2, 1, 30), talkDuration: 90, intent: 'B',
-      hangupBy: 1, eventType: 'ROBOT_CALL_RECORD', key: JSON.stringify(['9001', null, 'cr-77', null]),
+      hangupBy: 3, eventType: 'ROBOT_CALL_RECORD', key: JSON.stringify(['9001', null, 'cr-77', null]),
     });
     expect(b).toMatchObject({ known: false, taskId: null });
     expect(b!.key).toMatch(/^sha256:[0-9a-f]{64}$/);

@@ -55,8 +55,12 @@ export interface TokenManagerOptions {
   /** Calls the token endpoint once. */
   mint: () => Promise<TokenContent>;
   now: () => number;
-  /** Serve the cached token until this long before expiry. */
-  refreshMarginMs: number;
+  /**
+   * Serve the cached token until this long before expiry. Undefined: half of the token's lifetime
+   * (Sobot's 5.0 docs: every token request mints a new token and may invalidate the old; V6 advises
+   * refreshing at half the lifetime, so a token is replaced long before any expiry edge).
+   */
+  refreshMarginMs?: number | undefined;
   logger: Logger;
   /** Lock and rate tuning. */
   policy?: TokenPolicy | undefined;
@@ -132,7 +136,7 @@ class StoreFailure {
  * Serves a valid access token to one client, coordinating with every other process that shares
  * its store:
  *
- * - the cached token is served until `refreshMarginMs` before expiry;
+ * - the cached token is served until `refreshMarginMs` before expiry (default: half its lifetime);
  * - one in-flight mint per process;
  * - across processes, a mint lock (when the store has one) and a re-check after taking it, so one
  *   process mints and the others wait, polling the store, for the token it stores;
@@ -176,7 +180,9 @@ export class TokenManager {
   }
 
   private fresh(t: StoredToken | undefined): t is StoredToken {
-    return t !== undefined && !this.rejected.has(t.accessToken) && t.expiresAt - this.o.refreshMarginMs > this.o.now();
+    if (t === undefined || this.rejected.has(t.accessToken)) return false;
+    const margin = this.o.refreshMarginMs ?? (t.expiresIn * 1000) / 2;
+    return t.expiresAt - margin > this.o.now();
   }
 
   /** A valid token; `refresh` forces a new mint (the seed's refresh flag). */

@@ -76,13 +76,74 @@ export const CONTACT_STATUS = {
 /** Intent labels given to answered calls (assumed; Sobot uses per-tenant A–F style labels). */
 export const INTENT_LABELS = ['A', 'B', 'C', 'D', 'E', 'F'] as const;
 
-/** Who hung up (assumed). */
-export const HANGUP_BY = { CUSTOMER: 1, ROBOT: 2, SYSTEM: 3 } as const;
+/**
+ * Who hung up (assumed). Aligned with Sobot V6's `hangupDisposition` (1 other, 2 agent, 3 customer):
+ * the robot is the agent of a robot call. Until this release our assumed table was the reverse
+ * (1 customer, 2 robot, 3 system).
+ */
+export const HANGUP_BY = { OTHER: 1, ROBOT: 2, CUSTOMER: 3 } as const;
 
-/** Name lookup for a small enum object. */
+/** Name lookup for a small enum object: `UNKNOWN_<code>` for a code not in it. */
 export function enumName(table: Readonly<Record<string, number>>, code: number): string {
   for (const [name, c] of Object.entries(table)) if (c === code) return name;
   return `UNKNOWN_${code}`;
+}
+
+/**
+ * Every open enum of the V5 wire, by the name the `enums` client option uses. Open: a code that is
+ * not in a table is never a validation failure on a response; it passes through as the number and
+ * is named `UNKNOWN_<code>`.
+ */
+export const ENUM_TABLES = {
+  callResult: CALL_RESULT,
+  hangupBy: HANGUP_BY,
+  taskStatus: TASK_STATUS,
+  contactStatus: CONTACT_STATUS,
+  timeType: TIME_TYPE,
+  pushType: PUSH_TYPE,
+  retryCondition: Object.fromEntries(Object.entries(RETRY_CONDITION).map(([code, r]) => [r.name, Number(code)])) as Readonly<Record<string, number>>,
+} as const satisfies Record<string, Readonly<Record<string, number>>>;
+/** Name of an enum in {@link ENUM_TABLES}. */
+export type EnumKind = keyof typeof ENUM_TABLES;
+
+/**
+ * The `enums` client option: per enum, code → name entries that replace or extend our assumed
+ * table, so a real account's table can be plugged in without a release. Example:
+ * `{ callResult: { 21: 'BUSY_X' }, hangupBy: { 1: 'OTHER', 2: 'AGENT', 3: 'CUSTOMER' } }`.
+ */
+export type EnumOverrides = { readonly [K in EnumKind]?: Readonly<Record<number, string>> };
+
+/** Names codes of the open enums: the user's overrides first, then our tables, then `UNKNOWN_<code>`. */
+export class EnumNames {
+  private readonly maps = new Map<EnumKind, Map<number, string>>();
+  /** Builds the lookup; throws a TypeError naming a bad entry (unknown enum, non-integer code, empty name). */
+  constructor(overrides: EnumOverrides = {}) {
+    for (const kind of Object.keys(ENUM_TABLES) as EnumKind[]) {
+      const m = new Map<number, string>();
+      for (const [name, code] of Object.entries(ENUM_TABLES[kind])) if (!m.has(code)) m.set(code, name);
+      this.maps.set(kind, m);
+    }
+    for (const [kind, table] of Object.entries(overrides ?? {})) {
+      const m = this.maps.get(kind as EnumKind);
+      if (!m) throw new TypeError(`enums.${kind} is not an enum (one of ${Object.keys(ENUM_TABLES).join(', ')})`);
+      if (table === undefined) continue;
+      if (typeof table !== 'object' || table === null) throw new TypeError(`enums.${kind} must be an object of code: name`);
+      for (const [code, name] of Object.entries(table as Record<string, unknown>)) {
+        if (!/^-?\d+$/.test(code)) throw new TypeError(`enums.${kind}: key ${JSON.stringify(code)} must be an integer code`);
+        if (typeof name !== 'string' || name.trim() === '') throw new TypeError(`enums.${kind}.${code} must be a non-empty name`);
+        m.set(Number(code), name);
+      }
+    }
+  }
+  /** The name of `code` in enum `kind`; `UNKNOWN_<code>` when neither the overrides nor our table know it. */
+  name(kind: EnumKind, code: number): string {
+    return this.maps.get(kind)?.get(code) ?? `UNKNOWN_${code}`;
+  }
+  /** The code of `name` in enum `kind`, or undefined. */
+  code(kind: EnumKind, name: string): number | undefined {
+    for (const [c, n] of this.maps.get(kind) ?? []) if (n === name) return c;
+    return undefined;
+  }
 }
 
 /**

@@ -3,7 +3,7 @@ export { envelope, rawEnvelope, SUCCESS_CODE, type Envelope, type RawEnvelope } 
 export { tokenContent, tokenQuery, type TokenContent } from './token.js';
 export { id, epochMs, pageParams, page, foldPageAlias, OUT_ID_SAFE, OUT_ID_RULE, outIdProblem, pathSegmentProblem, type Page, type PageParams } from './common.js';
 export {
-  cronWindow, retryRule, createTaskParams, createTaskContent, taskInfo, searchTasksParams, minutesOfDay,
+  cronWindow, retryRule, createTaskParams, createTaskContent, taskInfo, searchTasksParams, minutesOfDay, windowSpans,
   type CronWindow, type RetryRule, type CreateTaskParams, type ValidCreateTaskParams, type CreateTaskResult,
   type TaskInfo, type SearchTasksParams,
 } from './task.js';
@@ -17,6 +17,6 @@ export { pushEvent, PUSH_EVENT_CALL_RESULT, PUSH_ACK, type PushEvent } from './p
 export { normalizePhone, CALLER_ID, type PhoneResult } from './phone.js';
 export {
   BUSINESS_CODE, TIME_TYPE, PUSH_TYPE, CALL_RESULT, RETRY_CONDITION, TASK_STATUS, CONTACT_STATUS, INTENT_LABELS, HANGUP_BY,
-  callResultName, enumName, type CallResultName, type CallResultCode, type TaskStatusName,
+  callResultName, enumName, ENUM_TABLES, EnumNames, type EnumKind, type EnumOverrides, type CallResultName, type CallResultCode, type TaskStatusName,
 } from './enums.js';
 export { ENDPOINTS, fillPath, type EndpointName } from './endpoints.js';

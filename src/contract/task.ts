@@ -11,7 +11,28 @@ export function minutesOfDay(hhmm: string): number {
   return Number(h) * 60 + Number(m);
 }
 
-/** One daily calling window `{begin, end}` in `HH:mm` [C]; `end` may be `24:00`. */
+/**
+ * Minute spans `[begin, end)` of daily windows, each tagged with its window's index. A window whose
+ * end is earlier than its begin runs across midnight (ASSUMED: nothing shows Sobot refuses or
+ * accepts it; night-shift campaigns exist) and gives two spans, `begin–24:00` and `00:00–end`.
+ * Empty spans (equal ends) are left out.
+ */
+export function windowSpans(windows: ReadonlyArray<{ begin: string; end: string }>): Array<{ i: number; begin: number; end: number }> {
+  const out: Array<{ i: number; begin: number; end: number }> = [];
+  windows.forEach((w, i) => {
+    const b = minutesOfDay(w.begin);
+    const e = minutesOfDay(w.end);
+    if (!Number.isFinite(b) || !Number.isFinite(e) || b === e) return;
+    if (b < e) out.push({ i, begin: b, end: e });
+    else {
+      out.push({ i, begin: b, end: 24 * 60 });
+      if (e > 0) out.push({ i, begin: 0, end: e });
+    }
+  });
+  return out;
+}
+
+/** One daily calling window `{begin, end}` in `HH:mm` [C]; `end` may be `24:00`; an end before begin runs across midnight. */
 export const cronWindow = z.looseObject({
   begin: z.string({ error: 'must be a string HH:mm' }).regex(HHMM, 'must be HH:mm (00:00–23:59)'),
   end: z
@@ -69,21 +90,20 @@ export const createTaskParams = z
     pushUrl: z.string({ error: 'must be an absolute http(s) URL' }).refine(isHttpUrl, 'must be an absolute http(s) URL').optional(),
   })
   .superRefine((t, ctx) => {
-    // Windows: begin < end, and no two windows overlap (touching is allowed).
-    const spans = t.taskCronList
-      .map((w, i) => ({ i, b: minutesOfDay(w.begin), e: minutesOfDay(w.end) }))
-      .filter((s) => Number.isFinite(s.b) && Number.isFinite(s.e));
-    for (const s of spans) {
-      if (s.b >= s.e) {
-        ctx.addIssue({ code: 'custom', path: ['taskCronList', s.i, 'end'], message: 'must be later than begin (split a window across midnight into two: …–24:00 and 00:00–…)' });
+    // Windows: begin != end; an end before its begin runs across midnight; no two windows overlap
+    // (touching is allowed).
+    for (const [i, w] of t.taskCronList.entries()) {
+      if (minutesOfDay(w.begin) === minutesOfDay(w.end)) {
+        ctx.addIssue({ code: 'custom', path: ['taskCronList', i, 'end'], message: 'must differ from begin (an end earlier than begin runs across midnight, e.g. 22:00–02:00)' });
       }
     }
-    const sorted = spans.filter((s) => s.b < s.e).sort((a, b) => a.b - b.b);
+    const sorted = windowSpans(t.taskCronList).sort((a, b) => a.begin - b.begin);
     for (let k = 1; k < sorted.length; k++) {
       const prev = sorted[k - 1]!;
       const cur = sorted[k]!;
-      if (cur.b < prev.e) {
-        ctx.addIssue({ code: 'custom', path: ['taskCronList', cur.i], message: `must not overlap window taskCronList[${prev.i}]` });
+      if (cur.begin < prev.end && cur.i !== prev.i) {
+        const [a, b] = cur.i > prev.i ? [cur.i, prev.i] : [prev.i, cur.i];
+        ctx.addIssue({ code: 'custom', path: ['taskCronList', a], message: `must not overlap window taskCronList[${b}]` });
       }
     }
     if (t.timeType === 2) {
@@ -116,8 +136,10 @@ export const taskInfo = z.looseObject({
   taskName: z.string().optional(),
   templateId: z.string().optional(),
   robotNum: z.number().optional(),
-  taskCronList: z.array(cronWindow).optional(),
-  taskRetryList: z.array(retryRule).optional(),
+  // Response side: open. A window or a redial rule the server echoes is never refused here (an
+  // unknown retryCondition code, a 9:00 window): the request rules are ours, not the server's.
+  taskCronList: z.array(z.looseObject({ begin: z.string().optional(), end: z.string().optional() })).optional(),
+  taskRetryList: z.array(z.looseObject({ retryNum: z.number().optional(), retryTime: z.number().optional(), retryCondition: z.number().optional() })).optional(),
   aniList: z.array(z.string()).optional(),
   timeType: z.number().optional(),
   startTime: z.number().nullable().optional(),

@@ -1,4 +1,4 @@
-import { CONTACT_STATUS, RETRY_CONDITION, TASK_STATUS, enumName, minutesOfDay, type CronWindow } from '../contract/index.js';
+import { CONTACT_STATUS, RETRY_CONDITION, TASK_STATUS, enumName, windowSpans, type CronWindow } from '../contract/index.js';
 import { redactingLogger, silentLogger, type Logger } from '../internal/logger.js';
 import { WindowCalendar, ZoneOffsets } from './calendar.js';
 import { VirtualClock } from './clock.js';
@@ -70,7 +70,8 @@ export class EmulatorCore {
 
   /** Creates a task from validated V5 params (caller checked templates, numbers, robots). */
   createTask(params: Record<string, unknown>): TaskState {
-    const windows = (params.taskCronList as CronWindow[]).map((w) => ({ begin: minutesOfDay(w.begin), end: minutesOfDay(w.end) }));
+    // A cross-midnight window (22:00–02:00) is two spans; the calendar merges them across days.
+    const windows = windowSpans(params.taskCronList as CronWindow[]).map((w) => ({ begin: w.begin, end: w.end }));
     return this.addTask(params, v5Domain(params, this.clock.now()), windows);
   }
 

@@ -81,7 +81,7 @@ export function outcomeFor(seed: number, taskSeq: number, contact: number, attem
   } else {
     out.talk = 0;
     out.intent = -1;
-    out.hangupBy = HANGUP_BY.SYSTEM;
+    out.hangupBy = HANGUP_BY.OTHER;
   }
   return out;
 }

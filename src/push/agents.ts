@@ -16,7 +16,7 @@ import type { EventStore, InsertResult, NewEvent } from './store.js';
 /** Every stored Agents event's key starts with this (how replay tells the generations apart). */
 export const AGENTS_KEY_PREFIX = 'agents:';
 
-const HANGUP: Record<string, number> = { REMOTE_HANGUP: HANGUP_BY.CUSTOMER, INITIAL_HANGUP: HANGUP_BY.ROBOT, CS_HANGUP: HANGUP_BY.SYSTEM, OTHER_HANGUP: HANGUP_BY.SYSTEM };
+const HANGUP: Record<string, number> = { REMOTE_HANGUP: HANGUP_BY.CUSTOMER, INITIAL_HANGUP: HANGUP_BY.ROBOT, CS_HANGUP: HANGUP_BY.OTHER, OTHER_HANGUP: HANGUP_BY.OTHER };
 const sha = (s: Uint8Array | string) => createHash('sha256').update(s).digest('hex');
 
 /** The result-model fields of an Agents call record (callback §7.3 or list item §4.1). */

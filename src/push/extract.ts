@@ -76,8 +76,9 @@ const HANGUP_NAMES: Record<string, number> = {
   REMOTE_HANGUP: HANGUP_BY.CUSTOMER,
   ROBOT: HANGUP_BY.ROBOT,
   INITIAL_HANGUP: HANGUP_BY.ROBOT,
-  SYSTEM: HANGUP_BY.SYSTEM,
-  OTHER_HANGUP: HANGUP_BY.SYSTEM,
+  SYSTEM: HANGUP_BY.OTHER,
+  OTHER: HANGUP_BY.OTHER,
+  OTHER_HANGUP: HANGUP_BY.OTHER,
 };
 
 // Senders reuse the same few key names in every push: remember their normal form (bounded).

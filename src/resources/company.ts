@@ -13,17 +13,17 @@ export class RobotsResource {
 /** Caller-ID resources (`GET numbers`, §3.10). */
 export class NumbersResource {
   constructor(private readonly core: ApiCore) {}
-  /** Caller numbers usable in `aniList`. */
+  /** Caller numbers usable in `aniList`. Sent without a query string, as the PHP module sends it. */
   async list(opts: { signal?: AbortSignal } = {}): Promise<CallerNumber[]> {
-    return (await this.core.call('numbers', { query: { companyId: this.core.companyId }, signal: opts.signal })).content;
+    return (await this.core.call('numbers', { signal: opts.signal })).content;
   }
 }
 
 /** Script templates (`GET templates`, §3.9). */
 export class TemplatesResource {
   constructor(private readonly core: ApiCore) {}
-  /** Templates usable as `templateId`. */
+  /** Templates usable as `templateId`. Sent without a query string, as the PHP module sends it. */
   async list(opts: { signal?: AbortSignal } = {}): Promise<Template[]> {
-    return (await this.core.call('templates', { query: { companyId: this.core.companyId }, signal: opts.signal })).content;
+    return (await this.core.call('templates', { signal: opts.signal })).content;
   }
 }

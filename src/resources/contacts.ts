@@ -2,10 +2,12 @@ import { addContactsBody, type AddContactsResult, type Contact, type ContactDeta
 import { ENDPOINTS } from '../contract/endpoints.js';
 import type { ApiCore } from '../internal/core.js';
 import { parseOrThrow } from '../internal/validate.js';
+import { EnumNames } from '../contract/enums.js';
+import { nameContact } from '../internal/names.js';
 
 /** Contacts of a task: add (idempotent by outId), detail by outId (api/sobot-v5.md §3.3, §3.4). */
 export class ContactsResource {
-  constructor(private readonly core: ApiCore) {}
+  constructor(private readonly core: ApiCore, private readonly enums: EnumNames = new EnumNames()) {}
 
   /**
    * Adds up to MAX_CONTACTS_PER_REQUEST contacts. Each is validated first (outId unique, phone
@@ -30,6 +32,6 @@ export class ContactsResource {
       query: { companyId: this.core.companyId, taskId, outId },
       signal: opts.signal,
     });
-    return content;
+    return nameContact(this.enums, content);
   }
 }

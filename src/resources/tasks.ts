@@ -8,6 +8,8 @@ import type { ApiCore } from '../internal/core.js';
 import { isRetryableError } from '../internal/core.js';
 import { iteratePages } from '../internal/paging.js';
 import { parseOrThrow } from '../internal/validate.js';
+import { EnumNames } from '../contract/enums.js';
+import { nameTask } from '../internal/names.js';
 import { backoffDelay, sleep, type RetryOptions } from '../transport/retry.js';
 
 /** Options of {@link TasksResource.create}. */
@@ -37,6 +39,7 @@ export class TasksResource {
   constructor(
     private readonly core: ApiCore,
     private readonly retry: { maxRetries: number; retry: Required<RetryOptions>; settleMs: number },
+    private readonly enums: EnumNames = new EnumNames(),
   ) {}
 
   /**
@@ -115,7 +118,7 @@ export class TasksResource {
       query: { companyId: this.core.companyId, taskId },
       signal: opts.signal,
     });
-    return content;
+    return nameTask(this.enums, content);
   }
 
   /** One page of the task search. */
@@ -124,13 +127,15 @@ export class TasksResource {
     const query: Record<string, string | number | undefined> = { companyId: this.core.companyId };
     for (const [k, v] of Object.entries(valid)) if (typeof v === 'string' || typeof v === 'number') query[k] = v;
     const { content } = await this.core.call('searchTasks', { query, signal: opts.signal });
+    if (Array.isArray(content?.list)) for (const t of content.list) nameTask(this.enums, t);
     return content;
   }
 
   /** Every task matching `params`, across pages. */
   list(params: SearchTasksParams = {}, opts: { signal?: AbortSignal } = {}): AsyncGenerator<TaskInfo> {
+    const { pageNum: _n, pageNo: _o, ...rest } = params;
     const pageSize = params.pageSize ?? 100;
-    return iteratePages((pageNo) => this.search({ ...params, pageNo, pageSize }, opts), pageSize);
+    return iteratePages((pageNum) => this.search({ ...rest, pageNum, pageSize }, opts), pageSize);
   }
 
   /** The task whose name is exactly `taskName` (newest first), leaving out the ids in `exclude`. */

@@ -6,7 +6,7 @@ import { AGENTS_TENANT } from './seed.js';
 import { formatLocal } from './time.js';
 
 /** Agents names of the engine's hang-up codes (§8.5). */
-const HANGUP_NAME: Record<number, string> = { [HANGUP_BY.CUSTOMER]: 'REMOTE_HANGUP', [HANGUP_BY.ROBOT]: 'INITIAL_HANGUP', [HANGUP_BY.SYSTEM]: 'OTHER_HANGUP' };
+const HANGUP_NAME: Record<number, string> = { [HANGUP_BY.CUSTOMER]: 'REMOTE_HANGUP', [HANGUP_BY.ROBOT]: 'INITIAL_HANGUP', [HANGUP_BY.OTHER]: 'OTHER_HANGUP' };
 
 /** Record ids: the job id times this, plus the record index (ids sort like record indexes). */
 const RECORD_ID_STRIDE = 100_000_000;
