@@ -1,6 +1,6 @@
 // Public surface of zhichi-outbound: named exports only.
 export { ZhichiClient } from './client.js';
-export { ZhichiFactory, ZhichiApi, ZhichiResult, type TokenData, type EnvelopeOf } from './factory.js';
+export { ZhichiFactory, ZhichiApi, ZhichiResult, SEED_SUCCESS, SEED_FAILED, SEED_TOKEN_FAILED, type TokenData, type TokenResultData, type EnvelopeOf } from './factory.js';
 export { DEFAULTS, type ClientOptions } from './options.js';
 export {
   ZhichiError, ZhichiValidationError, ZhichiResponseValidationError, ZhichiHttpError, ZhichiAuthenticationError,

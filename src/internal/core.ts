@@ -28,6 +28,15 @@ export interface CallArgs {
 export interface CallResult<T> {
   envelope: RawEnvelope;
   content: T;
+  /** The server's request id (envelope `requestId`, else a request-id response header), when it sent one. */
+  requestId?: string | undefined;
+}
+
+/** Response headers that carry a request id (the transport's list). */
+const REQUEST_ID_HEADERS = ['x-request-id', 'request-id', 'x-requestid', 'x-trace-id', 'traceid'];
+function headerRequestId(h: Record<string, string | undefined>): string | undefined {
+  for (const k of REQUEST_ID_HEADERS) if (h[k]) return h[k];
+  return undefined;
 }
 
 /** Where the access token of a call comes from: managed (mint/refresh) or fixed (the seed's setToken). */
@@ -73,13 +82,14 @@ export class ApiCore {
       token = await this.tokens.manager.getToken();
       res = await send(token);
     }
-    return this.decode(ep, res.text, { method: ep.method, path }, args.throwOnBusiness ?? true) as CallResult<z.output<(typeof ENDPOINTS)[N]['content']>>;
+    const out = this.decode(ep, res.text, { method: ep.method, path, requestId: headerRequestId(res.headers) }, args.throwOnBusiness ?? true);
+    return out as CallResult<z.output<(typeof ENDPOINTS)[N]['content']>>;
   }
 
   /** Calls `GET tokens` once (no cache). */
   async mintToken(apiKey: string, apiSecret: string, signal?: AbortSignal): Promise<CallResult<TokenContent>> {
     const res = await this.transport.send({ method: 'GET', path: ENDPOINTS.token.path, query: { apiKey, apiSecret }, retry: true, signal });
-    return this.decode(ENDPOINTS.token, res.text, { method: 'GET', path: 'tokens' }, true);
+    return this.decode(ENDPOINTS.token, res.text, { method: 'GET', path: 'tokens', requestId: headerRequestId(res.headers) }, true);
   }
 
   /** Decodes an envelope: business errors, known-shape checks, tolerant assumed shapes. */
@@ -101,16 +111,16 @@ export class ApiCore {
     const requestId = typeof envelope.requestId === 'string' ? envelope.requestId : info.requestId;
     if (envelope.code !== SUCCESS_CODE) {
       if (throwOnBusiness) throw new ZhichiBusinessError(envelope.code, envelope.message ?? '', envelope, { ...info, requestId });
-      return { envelope, content: envelope.content as z.output<S> };
+      return { envelope, content: envelope.content as z.output<S>, requestId };
     }
     const parsed = ep.content.safeParse(envelope.content);
-    if (parsed.success) return { envelope, content: parsed.data };
+    if (parsed.success) return { envelope, content: parsed.data, requestId };
     if (ep.known) throw new ZhichiResponseValidationError('response content', issuesFromZod(parsed.error.issues, 'content'), { ...info, requestId });
     // An assumed shape did not match: keep the server's content untouched rather than reject it.
     this.logger.warn(`zhichi: response of ${info.method} ${info.path} does not match the assumed contract; passing it through`, {
       issues: issuesFromZod(parsed.error.issues, 'content').slice(0, 5),
     });
-    return { envelope, content: envelope.content as z.output<S> };
+    return { envelope, content: envelope.content as z.output<S>, requestId };
   }
 }
 
