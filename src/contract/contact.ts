@@ -13,7 +13,8 @@ function outIdField(safe: boolean) {
     .transform((v) => String(v).trim())
     .refine((v) => v.length > 0, 'must be a non-empty string')
     .refine((v) => v.length <= 64, 'must be at most 64 characters');
-  return safe ? base.refine((v) => outIdProblem(v) === null, OUT_ID_RULE) : base;
+  // Length problems are reported above: the set rule only speaks for the characters.
+  return safe ? base.refine((v) => v.length === 0 || v.length > 64 || outIdProblem(v) === null, OUT_ID_RULE) : base;
 }
 
 function contactItemOf(safe: boolean) {
