@@ -270,6 +270,26 @@ describe.skipIf(!run)('TokenManager over Redis', () => {
 });
 
 describe('TokenManager without Redis', () => {
+  it('default refresh margin: half the token lifetime (Sobot V6 advice), refreshMarginMs overrides it', async () => {
+    let now = Date.UTC(2026, 10, 25);
+    const mint = async (): Promise<TokenContent> => ({ accessToken: `tok-${randomBytes(4).toString('hex')}`, tokenType: 'Bearer', expiresIn: 86_400, createTime: now });
+    const make = (refreshMarginMs?: number) =>
+      new TokenManager({ store: new MemoryTokenStore(() => now), key: 'half', mint, now: () => now, refreshMarginMs, logger: collectingLogger(), policy: { minMintIntervalMs: 0 } });
+    const half = make();
+    const t0 = await half.getToken();
+    now += 12 * 3_600_000 - 1;
+    expect(await half.getToken()).toBe(t0);
+    now += 2;
+    const t1 = await half.getToken();
+    expect(t1).not.toBe(t0);
+    expect(half.mints).toBe(2);
+    // An explicit margin (the old 5-minute default) keeps the token until 5 minutes before expiry.
+    const late = make(300_000);
+    const u0 = await late.getToken();
+    now += 23 * 3_600_000;
+    expect(await late.getToken()).toBe(u0);
+  });
+
   it('token fight: two server refusals of the current token, with no mint of ours in between, log one warning; forced refreshes never count', async () => {
     const logger = collectingLogger();
     const mint = fakeMint();
