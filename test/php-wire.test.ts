@@ -8,6 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { request as httpRequest } from 'node:http';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { startEmulator } from '../src/emulator/index.js';
 import { TASK_STATUS } from '../src/index.js';
 import { control } from './helpers.js';
@@ -266,5 +268,30 @@ describe('the same shapes in strict mode: refused, every field named', () => {
     const token = await tokenOf(strict);
     expect((await send(strict, 'GET', `companies/${CO}/numbers`, { token })).env.code).toBe(200);
     expect((await send(strict, 'GET', `companies/${CO}/templates`, { token })).env.code).toBe(200);
+  });
+});
+
+describe('zhichi emulator --strict (the real bin, a child process)', () => {
+  it('starts strict: the PHP shape is refused naming the field', async () => {
+    const bin = fileURLToPath(new URL('../bin/zhichi.mjs', import.meta.url));
+    const child = spawn(process.execPath, [bin, 'emulator', '--strict', '--manual', '--port', '0', '--key', 'php-key', '--secret', 'php-secret', '--company-id', CO], { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.setEncoding('utf8');
+        child.stdout.on('data', (c: string) => {
+          out += c;
+          if (out.includes('\n')) resolve(out.split('\n')[0]!);
+        });
+        child.on('exit', (code) => reject(new Error(`emulator exited ${code}`)));
+      });
+      const emu = { url } as Emu;
+      const token = await tokenOf(emu);
+      const refused = await send(emu, 'POST', `companies/${CO}/tasks`, { token, body: phpJsonEncode(phpTaskParams()), contentType: 'application/json' });
+      expect(refused.env.code).toBe(400);
+      expect(refused.env.message).toContain('robotNum must be a JSON number, not the string "2" (strict mode)');
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 });
