@@ -31,6 +31,8 @@ const ROUTES: Record<string, unknown> = {
     code: 200, message: '成功',
     content: { outId: 'o-1', status: 8, calls: [record({ callResult: 4 })], lastCallResult: 21, unknownCounter: 3 },
   },
+  [`/api/6.0.0/companies/${CO}/numbers`]: { code: 200, message: '成功', content: [{ number: '01052226451', lineKind: 'sip' }] },
+  [`/api/6.0.0/companies/${CO}/templates`]: { code: 200, message: '成功', content: [{ templateId: 't1' }] },
   [`/api/6.0.0/companies/${CO}/searchtasks`]: {
     code: 200, message: '成功',
     content: { total: 1, pageNum: 1, list: [{ taskId: TASK, status: 6 }] },
@@ -39,10 +41,15 @@ const ROUTES: Record<string, unknown> = {
 
 let server: Server;
 let base = '';
+/** Every request the server got: method, url (with query) and body text. */
+const seen: Array<{ method: string; url: string; body: string }> = [];
 beforeAll(async () => {
   server = createServer((req, res) => {
-    req.resume();
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (text += c));
     req.on('end', () => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', body: text });
       const path = (req.url ?? '/').split('?')[0]!;
       const body = ROUTES[path];
       res.writeHead(body ? 200 : 404, { 'content-type': 'application/json' });
@@ -135,5 +142,23 @@ describe('response tolerance', () => {
     expect(res.isStatus()).toBe(true);
     expect(res.getData()).toEqual(ROUTES[`/api/6.0.0/companies/${CO}/tasks/${TASK}/dialing-results`]);
     expect(res.getRequestId()).toBe('req-77');
+  });
+
+  it('the typed client sends what the PHP module sends: no query on numbers/templates, pageNum for paging (pageNo an alias)', async () => {
+    const { c } = client();
+    const from = seen.length;
+    expect((await c.numbers.list())[0]).toMatchObject({ number: '01052226451', lineKind: 'sip' });
+    await c.templates.list();
+    await c.results.list(TASK, { pageNo: 2, pageSize: 5 });
+    await c.tasks.search({ pageNo: 3 });
+    const got = seen.slice(from);
+    expect(got.map((r) => r.url)).toEqual([
+      `/api/6.0.0/companies/${CO}/numbers`,
+      `/api/6.0.0/companies/${CO}/templates`,
+      `/api/6.0.0/companies/${CO}/tasks/${TASK}/dialing-results`,
+      `/api/6.0.0/companies/${CO}/searchtasks?companyId=${CO}&pageNum=3`,
+    ]);
+    expect(JSON.parse(got[2]!.body)).toEqual({ pageNum: 2, pageSize: 5, taskId: TASK });
+    await expect(c.results.list(TASK, { pageNo: 2, pageNum: 3 })).rejects.toThrow(/pageNo is an alias of pageNum/);
   });
 });
