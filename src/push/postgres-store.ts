@@ -8,12 +8,46 @@ import { POSTGRES_MIGRATIONS } from './migrations.js';
 
 // Array types for `unnest`, one per INSERT_COLUMNS entry: a batch is ONE statement with a fixed number
 // of parameters however many rows it carries (a VALUES list would hit the 65,535-parameter cap).
-const COLUMN_TYPES: Record<(typeof INSERT_COLUMNS)[number], string> = {
+const COLUMN_TYPES: Record<(typeof INSERT_COLUMNS)[number], ArrayType> = {
   event_key: 'text', source: 'text', known: 'int2', received_at: 'int8', remote_addr: 'text', content_type: 'text',
   task_id: 'text', out_id: 'text', call_id: 'text', attempt: 'int4', telephone: 'text', call_result: 'int4',
   call_result_name: 'text', start_time: 'int8', answer_time: 'int8', end_time: 'int8', ring_duration: 'float8',
   talk_duration: 'float8', intent: 'text', hangup_by: 'int4', event_type: 'text', raw: 'bytea', instance_id: 'text',
 };
+type ArrayType = 'text' | 'int2' | 'int4' | 'int8' | 'float8' | 'bytea';
+const COLUMN_KINDS = INSERT_COLUMNS.map((c) => COLUMN_TYPES[c]);
+
+const NEEDS_ESCAPE = /[\\"]/;
+const ESCAPES = /[\\"]/g;
+
+/**
+ * The PostgreSQL array literal of one column of a batch, built in one pass. pg would build the same text
+ * from a JS array, but value by value through its generic `prepareValue` (two regex replaces per string);
+ * this is the insert's hottest client-side step. Text is always quoted (so a value "NULL" stays a
+ * string), `\` and `"` escaped; numbers as `String(n)`, as pg writes them; bytea as hex (`\\x…`).
+ */
+export function arrayLiteral(kind: ArrayType, values: readonly unknown[]): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) out += ',';
+    const v = values[i];
+    if (v === null || v === undefined) out += 'NULL';
+    else if (kind === 'text') {
+      const s = String(v);
+      out += NEEDS_ESCAPE.test(s) ? `"${s.replace(ESCAPES, '\\$&')}"` : `"${s}"`;
+    } else if (kind === 'bytea') {
+      const b = v as Uint8Array;
+      out += '\\\\x' + (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)).toString('hex');
+    } else out += String(v);
+  }
+  return out + '}';
+}
+
+/**
+ * Shortest gap, ms, between the end of one wake-up NOTIFY for relays and the next: at most ~50 a second
+ * however many commits, for at most this much more relay lag (relays also poll).
+ */
+const NOTIFY_GAP_MS = 20;
 
 /** Quotes an SQL identifier. */
 function ident(name: string): string {
@@ -31,6 +65,7 @@ export class PostgresEventStore implements EventStore {
   readonly #insertName: string;
   #closed = false;
   #notifying: Promise<void> | null = null;
+  #notifyTimer: ReturnType<typeof setTimeout> | null = null;
   #notifyAgain = false;
 
   private constructor(pool: Pool, location: string, schema: string) {
@@ -38,7 +73,7 @@ export class PostgresEventStore implements EventStore {
     this.location = location;
     this.schema = schema;
     this.#t = `${ident(schema)}.zhichi_events`;
-    const arrays = INSERT_COLUMNS.map((c, i) => `$${i + 1}::${COLUMN_TYPES[c]}[]`).join(', ');
+    const arrays = COLUMN_KINDS.map((k, i) => `$${i + 1}::${k}[]`).join(', ');
     this.#insertSql =
       `INSERT INTO ${this.#t} (${INSERT_COLUMNS.join(', ')}) SELECT * FROM unnest(${arrays}) ` +
       'ON CONFLICT (event_key) DO NOTHING RETURNING id, event_key';
@@ -121,10 +156,14 @@ export class PostgresEventStore implements EventStore {
       }
     });
     const columns: unknown[][] = INSERT_COLUMNS.map(() => []);
-    for (const e of unique) insertValues(e).forEach((v, i) => columns[i]!.push(v));
+    for (const e of unique) {
+      const vals = insertValues(e);
+      for (let i = 0; i < vals.length; i++) columns[i]!.push(vals[i]);
+    }
+    const params = columns.map((col, i) => arrayLiteral(COLUMN_KINDS[i]!, col));
     // One statement is one implicit transaction: the whole batch commits or none of it does.
     // A named statement: each pooled connection parses and plans it once, later batches only bind and run.
-    const { rows } = await this.#pool.query<{ id: string; event_key: string }>({ name: this.#insertName, text: this.#insertSql, values: columns });
+    const { rows } = await this.#pool.query<{ id: string; event_key: string }>({ name: this.#insertName, text: this.#insertSql, values: params });
     if (rows.length > 0) this.#notify();
     const ids = new Map(rows.map((r) => [r.event_key, Number(r.id)]));
     return events.map((e, i) => {
@@ -136,10 +175,12 @@ export class PostgresEventStore implements EventStore {
   /**
    * Wakes LISTENing relays (channel `zhichi_events`, payload = schema) after a commit, in its own
    * statement: outside the insert transaction the notify lock is not held across the WAL flush. At most
-   * one is in flight; commits made meanwhile are covered by one more.
+   * one is in flight, and the next one goes out {@link NOTIFY_GAP_MS} after the previous one finished:
+   * commits made meanwhile are covered by that one. A NOTIFY is a transaction of its own (with its own
+   * WAL flush); one per commit cost the ingest path as much as the event insert's client-side encoding.
    */
   #notify(): void {
-    if (this.#notifying) {
+    if (this.#notifying !== null || this.#notifyTimer !== null) {
       this.#notifyAgain = true;
       return;
     }
@@ -148,10 +189,16 @@ export class PostgresEventStore implements EventStore {
       .then(() => {}, () => {})
       .finally(() => {
         this.#notifying = null;
-        if (this.#notifyAgain && !this.#closed) {
-          this.#notifyAgain = false;
-          this.#notify();
-        }
+        if (this.#closed) return;
+        this.#notifyTimer = setTimeout(() => {
+          this.#notifyTimer = null;
+          if (this.#notifyAgain && !this.#closed) {
+            this.#notifyAgain = false;
+            this.#notify();
+          }
+        }, NOTIFY_GAP_MS);
+        // A pending wake-up must not keep the process alive; close() sends it instead.
+        this.#notifyTimer.unref();
       });
   }
 
@@ -233,6 +280,15 @@ export class PostgresEventStore implements EventStore {
     if (this.#closed) return;
     this.#closed = true;
     await this.#notifying;
+    if (this.#notifyTimer !== null) {
+      clearTimeout(this.#notifyTimer);
+      this.#notifyTimer = null;
+    }
+    // The last commits' wake-up, still waiting for its gap: send it now, relays should not wait for a poll.
+    if (this.#notifyAgain) {
+      this.#notifyAgain = false;
+      await this.#pool.query("SELECT pg_notify('zhichi_events', $1)", [this.schema]).catch(() => {});
+    }
     await this.#pool.end();
   }
 
