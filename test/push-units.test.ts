@@ -49,6 +49,33 @@ describe('GroupCommitter', () => {
     await gc.idle();
     expect(() => new GroupCommitter(async () => [], { maxBatch: 0 })).toThrow(/maxBatch/);
   });
+
+  it('submitAll: one promise for a request\'s items, results in order across batches, rejected by one failed item', async () => {
+    const commits: number[][] = [];
+    const gc = new GroupCommitter<number, string>(
+      async (items) => {
+        commits.push(items);
+        if (items.includes(99)) throw new Error('refused 99');
+        return items.map((i) => `ok${i}`);
+      },
+      { maxBatch: 2 },
+    );
+    // Five items of one caller and one of another, split 2 + 2 + 2 by maxBatch: each caller gets its own, in order.
+    const [all, single] = await Promise.all([gc.submitAll([1, 2, 3, 4, 5]), gc.submit(6)]);
+    expect(all).toEqual(['ok1', 'ok2', 'ok3', 'ok4', 'ok5']);
+    expect(single).toBe('ok6');
+    expect(commits).toEqual([[1, 2], [3, 4], [5, 6]]);
+    // A poison item fails its caller once; its neighbour in the same batch (another caller) is stored.
+    commits.length = 0;
+    const [bad, good] = await Promise.allSettled([gc.submitAll([99]), gc.submitAll([8])]);
+    expect(commits).toEqual([[99, 8], [99], [8]]);
+    expect(bad).toMatchObject({ status: 'rejected', reason: { message: 'refused 99' } });
+    expect(good).toEqual({ status: 'fulfilled', value: ['ok8'] });
+    // One failed item of several rejects the whole request (it is answered 503 and sent again).
+    await expect(gc.submitAll([7, 99])).rejects.toThrow('refused 99');
+    expect(await gc.submitAll([])).toEqual([]);
+    await gc.idle();
+  });
 });
 
 describe('extraction', () => {

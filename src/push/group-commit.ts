@@ -9,10 +9,36 @@ export interface GroupCommitOptions {
   maxInFlight?: number;
 }
 
+/** Callers waiting for one or several items: settled once every item of theirs is committed, or at the first failure. */
+interface Waiter<R> {
+  results: R[];
+  remaining: number;
+  settled: boolean;
+  resolve: (r: R[]) => void;
+  reject: (e: unknown) => void;
+}
+
 interface Pending<T, R> {
   item: T;
-  resolve: (r: R) => void;
-  reject: (e: unknown) => void;
+  waiter: Waiter<R>;
+  /** Place of the item in its waiter's results. */
+  index: number;
+}
+
+function settle<T, R>(p: Pending<T, R>, r: R): void {
+  const w = p.waiter;
+  w.results[p.index] = r;
+  if (--w.remaining === 0 && !w.settled) {
+    w.settled = true;
+    w.resolve(w.results);
+  }
+}
+
+function fail<T, R>(p: Pending<T, R>, err: unknown): void {
+  const w = p.waiter;
+  if (w.settled) return;
+  w.settled = true;
+  w.reject(err);
 }
 
 /**
@@ -49,8 +75,19 @@ export class GroupCommitter<T, R> {
 
   /** Queues an item; resolves with its result once the batch holding it has committed. */
   submit(item: T): Promise<R> {
-    return new Promise<R>((resolve, reject) => {
-      this.#queue.push({ item, resolve, reject });
+    return this.submitAll([item]).then((r) => r[0]!);
+  }
+
+  /**
+   * Queues several items (one request's events) behind ONE promise: it resolves with their results, in
+   * order, once every batch holding them has committed, and rejects at the first item whose commit failed
+   * (as `Promise.all` over {@link submit} would, without a promise per item).
+   */
+  submitAll(items: readonly T[]): Promise<R[]> {
+    if (items.length === 0) return Promise.resolve([]);
+    return new Promise<R[]>((resolve, reject) => {
+      const waiter: Waiter<R> = { results: new Array<R>(items.length), remaining: items.length, settled: false, resolve, reject };
+      for (let i = 0; i < items.length; i++) this.#queue.push({ item: items[i]!, waiter, index: i });
       this.#schedule();
     });
   }
@@ -82,13 +119,15 @@ export class GroupCommitter<T, R> {
 
   async #run(batch: Pending<T, R>[]): Promise<void> {
     try {
-      const results = await this.#commit(batch.map((p) => p.item));
+      const items = new Array<T>(batch.length);
+      for (let i = 0; i < batch.length; i++) items[i] = batch[i]!.item;
+      const results = await this.#commit(items);
       if (results.length !== batch.length) throw new Error(`commit returned ${results.length} results for ${batch.length} items`);
       this.commits++;
       this.items += batch.length;
-      batch.forEach((p, i) => p.resolve(results[i]!));
+      for (let i = 0; i < batch.length; i++) settle(batch[i]!, results[i]!);
     } catch (err) {
-      if (batch.length === 1) batch[0]!.reject(err);
+      if (batch.length === 1) fail(batch[0]!, err);
       // The batch rolled back as a whole. Retry its items one by one, so one poison item (a value the
       // database refuses) fails alone instead of turning its neighbours' answers into 5xx as well.
       else await this.#isolate(batch);
@@ -105,9 +144,9 @@ export class GroupCommitter<T, R> {
         const [r] = await this.#commit([p.item]);
         this.commits++;
         this.items++;
-        p.resolve(r!);
+        settle(p, r!);
       } catch (err) {
-        p.reject(err);
+        fail(p, err);
       }
     }
   }

@@ -137,6 +137,25 @@ function splitTarget(raw: string): { path: string; query: string } | null {
   }
 }
 
+/**
+ * `new URLSearchParams(query).get(name)`, without building the whole parameter list for the usual query
+ * (`secret=…` and nothing to decode); anything with escapes, `+` or a leading `?` goes to URLSearchParams.
+ */
+function queryParam(query: string, name: string): string | null {
+  if (query.includes('%') || query.includes('+') || query.startsWith('?')) return new URLSearchParams(query).get(name);
+  let from = 0;
+  while (from <= query.length) {
+    let end = query.indexOf('&', from);
+    if (end < 0) end = query.length;
+    const eq = query.indexOf('=', from);
+    if (eq >= 0 && eq < end) {
+      if (eq - from === name.length && query.startsWith(name, from)) return query.slice(eq + 1, end);
+    } else if (end - from === name.length && query.startsWith(name, from)) return '';
+    from = end + 1;
+  }
+  return null;
+}
+
 function reject(status: number, message: string, extra: Record<string, string> = {}): PushResponse {
   return { status, headers: { 'content-type': JSON_TYPE, ...extra }, body: JSON.stringify({ code: status, message }) };
 }
@@ -253,7 +272,7 @@ export class PushReceiver {
     // The allow-list is checked before the secret: a stranger learns nothing about the secret check.
     const peer = clientAddress(req.remoteAddress, header(req.headers, 'x-forwarded-for'), this.#trustProxyHops);
     if (this.#allow && !this.#allow.allows(peer)) return reject(403, 'address not allowed');
-    const given = new URLSearchParams(target.query).get('secret') ?? (agents && target.path.length > ap!.length ? decodeSegment(target.path.slice(ap!.length + 1)) : null);
+    const given = queryParam(target.query, 'secret') ?? (agents && target.path.length > ap!.length ? decodeSegment(target.path.slice(ap!.length + 1)) : null);
     if (!this.#secret.check(given)) return reject(401, 'missing or wrong secret');
 
     const ctHeader = header(req.headers, 'content-type');
@@ -287,15 +306,16 @@ export class PushReceiver {
     }
 
     const events = agents ? [parseAgentsCallback(value, read.body)] : parseBody(value, read.body);
-    const stored = await this.#ingest({
-      events,
-      remoteAddress: req.remoteAddress ?? null,
-      // A batch item was re-serialised by us as UTF-8 JSON, whatever charset the request used.
-      contentType: events.length === 1 && events[0]!.raw === read.body ? (ctHeader ?? null) : 'application/json',
-      source: 'push',
-    }).catch((err: unknown) => err as Error);
-    if (stored instanceof Error) {
-      this.#log.error('store commit failed; answering 503 so the sender retries', { error: stored.message });
+    try {
+      await this.#ingest({
+        events,
+        remoteAddress: req.remoteAddress ?? null,
+        // A batch item was re-serialised by us as UTF-8 JSON, whatever charset the request used.
+        contentType: events.length === 1 && events[0]!.raw === read.body ? (ctHeader ?? null) : 'application/json',
+        source: 'push',
+      });
+    } catch (err) {
+      this.#log.error('store commit failed; answering 503 so the sender retries', { error: (err as Error).message });
       return reject(503, 'storage unavailable, retry later', { 'retry-after': '5' });
     }
     // The Agents sender counts a delivery only when the body is `success` (§7.1).
@@ -305,14 +325,16 @@ export class PushReceiver {
   /** Stores parsed events through the group committer and queues the new ones for consumers. */
   async #ingest(i: Ingest): Promise<InsertResult[]> {
     const now = this.#clock.now();
-    const results = await Promise.all(
-      i.events.map((p) =>
-        this.#committer.submit({
-          key: p.key, source: i.source, known: p.known, receivedAt: now, remoteAddress: i.remoteAddress,
-          contentType: i.contentType, fields: p.fields, raw: p.raw, instanceId: this.instanceId,
-        }),
-      ),
-    );
+    const rows: NewEvent[] = new Array(i.events.length);
+    for (let k = 0; k < i.events.length; k++) {
+      const p = i.events[k]!;
+      rows[k] = {
+        key: p.key, source: i.source, known: p.known, receivedAt: now, remoteAddress: i.remoteAddress,
+        contentType: i.contentType, fields: p.fields, raw: p.raw, instanceId: this.instanceId,
+      };
+    }
+    // One promise per request, however many events it carries.
+    const results = await this.#committer.submitAll(rows);
     const fresh: ResultEvent[] = [];
     // Consumer views are built only when someone consumes; without consumers events stay pending.
     const wanted = this.#dispatcher.handlers.size > 0;
@@ -338,7 +360,7 @@ export class PushReceiver {
       this.store,
       options,
       async (events) => {
-        const results = await Promise.all(events.map((e) => this.#committer.submit(e)));
+        const results = await this.#committer.submitAll(events);
         const fresh: ResultEvent[] = [];
         results.forEach((r, i) => {
           if (r.inserted && r.id !== null) fresh.push(toResultEvent({ ...storedShape(events[i]!), id: r.id }));
@@ -364,7 +386,7 @@ export class PushReceiver {
       this.store,
       options,
       async (events) => {
-        const results = await Promise.all(events.map((e) => this.#committer.submit({ ...e, instanceId: this.instanceId })));
+        const results = await this.#committer.submitAll(events.map((e) => ({ ...e, instanceId: this.instanceId })));
         const fresh: ResultEvent[] = [];
         results.forEach((r, i) => {
           if (r.inserted && r.id !== null) {
