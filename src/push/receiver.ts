@@ -144,11 +144,17 @@ function splitTarget(raw: string): { path: string; query: string } | null {
 function queryParam(query: string, name: string): string | null {
   if (query.includes('%') || query.includes('+') || query.startsWith('?')) return new URLSearchParams(query).get(name);
   let from = 0;
+  // The next '=' at or after `from`, searched again only once passed: linear in the query's length
+  // (this runs before authentication, on whatever target a stranger sends).
+  let eq = -1;
   while (from <= query.length) {
     let end = query.indexOf('&', from);
     if (end < 0) end = query.length;
-    const eq = query.indexOf('=', from);
-    if (eq >= 0 && eq < end) {
+    if (eq < from) {
+      eq = query.indexOf('=', from);
+      if (eq < 0) eq = Infinity;
+    }
+    if (eq < end) {
       if (eq - from === name.length && query.startsWith(name, from)) return query.slice(eq + 1, end);
     } else if (end - from === name.length && query.startsWith(name, from)) return '';
     from = end + 1;
