@@ -5,6 +5,7 @@ import {
   type OpenStoreOptions, type StoredEvent,
 } from './store.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
+import { loadPg, pgLocation } from './pg-connect.js';
 
 // Array types for `unnest`, one per INSERT_COLUMNS entry: a batch is ONE statement with a fixed number
 // of parameters however many rows it carries (a VALUES list would hit the 65,535-parameter cap).
@@ -82,22 +83,9 @@ export class PostgresEventStore implements EventStore {
 
   /** Connects, creates the schema if needed and runs pending migrations under an advisory lock. */
   static async open(url: string, options: OpenStoreOptions = {}): Promise<PostgresEventStore> {
-    let pg: typeof import('pg');
-    try {
-      const mod = await import('pg');
-      // pg is CommonJS: its named exports sit on `default` under ESM.
-      pg = ((mod as unknown as { default?: typeof import('pg') }).default ?? mod) as typeof import('pg');
-    } catch (err) {
-      throw new Error(`the PostgreSQL store needs pg 8: npm install pg@8 (${(err as Error).message})`);
-    }
-    const u = new URL(url);
-    const schema = options.schema ?? u.searchParams.get('schema') ?? 'public';
-    // `schema` is ours, not a libpq parameter: remove it before pg parses the URL.
-    u.searchParams.delete('schema');
-    if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) {
-      throw new TypeError(`schema must be a plain SQL identifier (letters, digits, _), got "${schema}"`);
-    }
-    const pool = new pg.Pool({ connectionString: u.toString(), max: options.poolSize ?? 4 });
+    const pg = await loadPg();
+    const { connectionString, schema } = pgLocation(url, options.schema);
+    const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 4 });
     // An idle client that loses its connection emits 'error' on the pool; without a listener it would crash the process.
     pool.on('error', () => {});
     const store = new PostgresEventStore(pool, redactLocation(url), schema);

@@ -2,6 +2,7 @@ import { CALL_RESULT, callResultName } from '../contract/enums.js';
 import { DASH_TALK_EDGES, NONE_CODE } from './migrations.js';
 import { isPostgresLocation, redactLocation } from './store.js';
 import type { TaskSummary, Overview, TaskProgress, OutcomeCount, IntentCount, HourCount, TalkBucket, TaskStats, ResultRow, ResultPage } from '../dashboard/wire.js';
+import { loadPg, pgLocation } from './pg-connect.js';
 
 export type { TaskSummary, Overview, TaskProgress, OutcomeCount, IntentCount, HourCount, TalkBucket, TaskStats, ResultRow, ResultPage };
 
@@ -448,20 +449,9 @@ async function openSqlite(file: string, options: ReadModelOptions): Promise<Read
 }
 
 async function openPostgres(url: string, options: ReadModelOptions): Promise<ReadModel> {
-  let pg: typeof import('pg');
-  try {
-    const mod = await import('pg');
-    pg = ((mod as unknown as { default?: typeof import('pg') }).default ?? mod) as typeof import('pg');
-  } catch (err) {
-    throw new Error(`the PostgreSQL store needs pg 8: npm install pg@8 (${(err as Error).message})`);
-  }
-  const u = new URL(url);
-  const schema = options.schema ?? u.searchParams.get('schema') ?? 'public';
-  u.searchParams.delete('schema');
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) {
-    throw new TypeError(`schema must be a plain SQL identifier (letters, digits, _), got "${schema}"`);
-  }
-  const pool = new pg.Pool({ connectionString: u.toString(), max: options.poolSize ?? 2, options: '-c default_transaction_read_only=on' });
+  const pg = await loadPg();
+  const { connectionString, schema } = pgLocation(url, options.schema);
+  const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 2, options: '-c default_transaction_read_only=on' });
   pool.on('error', () => {});
   const s = `"${schema}"`;
   const toPg = (sql: string) => {

@@ -2,6 +2,7 @@ import type { Client } from 'pg';
 import { rowToEvent } from '../push/store.js';
 import { cursorRow } from './sqlite-source.js';
 import { RelayLeaseLostError, sleep, type PositionedEvent, type RelayCursorRow, type RelayPosition, type RelaySource, type RelayStatus } from './source.js';
+import { loadPg } from '../push/pg-connect.js';
 
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
@@ -38,8 +39,7 @@ export class PostgresRelaySource implements RelaySource {
 
   /** Connects to the (already migrated) schema and LISTENs for new events. */
   static async open(url: string, schema: string, relay: string, owner: string, now: () => number): Promise<PostgresRelaySource> {
-    const mod = await import('pg');
-    const pg = ((mod as unknown as { default?: typeof import('pg') }).default ?? mod) as typeof import('pg');
+    const pg = await loadPg();
     const c = new pg.Client({ connectionString: url });
     const s = new PostgresRelaySource(c, schema, relay, owner, now);
     // A lost connection also loses the lock: remember it, so the next call fails and the relay reconnects.
