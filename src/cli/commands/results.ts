@@ -23,14 +23,26 @@ interface CommonFlags {
 
 /**
  * `--since`: how long ago (`30m`, `2h`, `7d`, also with a leading `-`), or an absolute time as the other
- * time flags take it (epoch ms, `2026-01-05T09:00` in Asia/Shanghai, ISO with zone).
+ * time flags take it (epoch ms, `2026-01-05T09:00` in Asia/Shanghai, ISO with zone). It is always in the
+ * past: `+30m` or a time after now is refused (it would match nothing and look like "no results").
  */
 export function sinceFlag(now: () => number = Date.now) {
   const absolute = timeFlag('--since', now);
+  const rule = 'a time in the past: 30m, 2h or 7d ago (also -30m), or a time such as 2026-01-05T09:00 or epoch ms';
   return (v: string): number => {
-    const ago = /^-?(\d+)([smhd])$/.exec(v.trim());
+    const s = v.trim();
+    const ago = /^-?(\d+)([smhd])$/.exec(s);
     if (ago) return now() - Number(ago[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[ago[2] as 's' | 'm' | 'h' | 'd'];
-    return absolute(v);
+    if (/^\+\d+[smhd]$/.test(s)) throw new CliError(`--since must be ${rule}; "${v}" is in the future (did you mean ${s.slice(1)}?)`, EXIT.USAGE);
+    let t: number;
+    try {
+      t = absolute(s);
+    } catch (err) {
+      if (err instanceof CliError && /looks like epoch seconds/.test(err.message)) throw new CliError(`--since "${v}" looks like epoch seconds: give milliseconds, or ${rule}`, EXIT.USAGE);
+      throw new CliError(`--since must be ${rule} (got "${v}")`, EXIT.USAGE);
+    }
+    if (t > now()) throw new CliError(`--since must be ${rule}; "${v}" is in the future`, EXIT.USAGE);
+    return t;
   };
 }
 
