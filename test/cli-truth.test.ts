@@ -3,7 +3,9 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../src/emulator/index.js';
-import { envFor, startTestEmulator, tempDir, zhichi } from './cli-helpers.js';
+import { ZhichiClient } from '../src/client.js';
+import { openEventStore, type NewEvent } from '../src/push/store.js';
+import { envFor, quietTask, startTestEmulator, tempDir, zhichi } from './cli-helpers.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -49,7 +51,6 @@ describe('results list --since (issue 12 #4)', () => {
     const dir = tmp();
     const db = join(dir, 'events.db');
     // `webhooks serve` creates the store; an empty one is enough here.
-    const { openEventStore } = await import('../src/push/store.js');
     await (await openEventStore(db)).close();
     for (const since of ['30m', '-30m', '2026-01-05T09:00']) {
       const r = await zhichi(['results', 'list', '--json', '--since', since, '--db', db], { cwd: dir });
@@ -66,5 +67,87 @@ describe('results list --since (issue 12 #4)', () => {
     expect(bad.err).toMatch(/--since must be a time in the past/);
     // The example in the error is one --since accepts (it used to suggest +30m).
     expect(bad.err).not.toMatch(/\+30m/);
+  });
+});
+
+/** A stored push event as the receiver would insert it. */
+function pushEvent(i: number, body: Record<string, unknown> = {}): NewEvent {
+  const fields = { taskId: 't1', outId: `o${i}`, callId: `c${i}`, attempt: 1, callResult: 0 };
+  return {
+    key: JSON.stringify(['t1', `o${i}`, `c${i}`, 1]), source: 'push', known: false, receivedAt: Date.now() - 60_000 + i, remoteAddress: '127.0.0.1',
+    contentType: 'application/json', fields, raw: Buffer.from(JSON.stringify({ ...fields, ...body })), instanceId: null,
+  };
+}
+
+describe('lists say when they are cut (issue 12 #2)', () => {
+  it('results list: newest first, a footer / a stderr note when cut, --after-id, --order, --all; conflicts counted and listed', async () => {
+    const dir = tmp();
+    const db = join(dir, 'events.db');
+    const store = await openEventStore(db);
+    await store.insert(Array.from({ length: 475 }, (_, i) => pushEvent(i + 1)));
+    // Same key as event 7, another outcome: a conflict.
+    const [r] = await store.insert([pushEvent(7, { callResult: 3 })]);
+    expect(r!.conflict).toBe(true);
+    await store.close();
+
+    const text = await zhichi(['results', 'list', '--db', db], { cwd: dir });
+    expect(text.code).toBe(0);
+    const ids = (out: string) => out.split('\n').slice(1).filter((l) => !/showing|conflicting/.test(l)).map((l) => Number(l.trim().split(/\s+/)[0])).filter((n) => Number.isInteger(n) && n > 0);
+    expect(ids(text.out)).toHaveLength(100);
+    expect(ids(text.out)[0]).toBe(475);
+    expect(text.out).toContain('showing 100 of 475 results, newest first; more: --after-id 376 for the next 100, or --all');
+    expect(text.out).toContain('1 conflicting push (same key as a stored result, different body) kept apart: zhichi results conflicts');
+
+    const json = await zhichi(['results', 'list', '--json', '--db', db], { cwd: dir });
+    const events = JSON.parse(json.out) as Array<{ id: number }>;
+    expect(events).toHaveLength(100);
+    expect(events[0]!.id).toBe(475);
+    expect(json.err).toContain('note: showing 100 of 475 results, newest first; more: --after-id 376 for the next 100, or --all');
+    expect(json.err).toContain('note: 1 conflicting push');
+
+    const next = JSON.parse((await zhichi(['results', 'list', '--json', '--after-id', '376', '--limit', '2', '--db', db], { cwd: dir })).out) as Array<{ id: number }>;
+    expect(next.map((e) => e.id)).toEqual([375, 374]);
+    const oldest = JSON.parse((await zhichi(['results', 'list', '--json', '--order', 'oldest', '--limit', '3', '--db', db], { cwd: dir })).out) as Array<{ id: number }>;
+    expect(oldest.map((e) => e.id)).toEqual([1, 2, 3]);
+    const all = await zhichi(['results', 'list', '--json', '--all', '--db', db], { cwd: dir });
+    expect(JSON.parse(all.out)).toHaveLength(475);
+    expect(all.err).not.toContain('showing');
+    const bad = await zhichi(['results', 'list', '--order', 'sideways', '--db', db], { cwd: dir });
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--order must be newest or oldest');
+
+    const conflicts = await zhichi(['results', 'conflicts', '--db', db], { cwd: dir });
+    expect(conflicts.code).toBe(0);
+    expect(conflicts.out).toMatch(/\bo7\b.*\bc7\b/);
+    const cj = JSON.parse((await zhichi(['results', 'conflicts', '--json', '--db', db], { cwd: dir })).out) as Array<{ eventId: number; raw: string }>;
+    expect(cj).toHaveLength(1);
+    expect(cj[0]!.eventId).toBe(7);
+    expect(JSON.parse(cj[0]!.raw)).toMatchObject({ outId: 'o7', callResult: 3 });
+  });
+
+  it('tasks list: newest first, cut at --limit with a footer / stderr note, --page, --order oldest, --all', async () => {
+    const emu2 = await startTestEmulator();
+    cleanups.push(() => emu2.close());
+    const client = new ZhichiClient({ apiKey: 'cli-key', apiSecret: 'cli-secret-value-0123', companyId: emu2.companyId, baseUrl: emu2.url, env: {} });
+    for (let i = 1; i <= 103; i++) await client.tasks.create({ ...quietTask(`task ${i}`) } as never);
+    const env = envFor(emu2);
+
+    const text = await zhichi(['tasks', 'list'], { env, cwd: tmp() });
+    expect(text.code).toBe(0);
+    expect(text.out.match(/task \d+/g)).toHaveLength(100);
+    expect(text.out.indexOf('task 103')).toBeLessThan(text.out.indexOf('task 102'));
+    expect(text.out).toContain('showing 100 of 103 tasks, newest first; more: --page 2 for the next 100, or --all');
+
+    const json = await zhichi(['tasks', 'list', '--json'], { env, cwd: tmp() });
+    expect(JSON.parse(json.out)).toHaveLength(100);
+    expect(json.err).toContain('note: showing 100 of 103 tasks, newest first; more: --page 2 for the next 100, or --all');
+
+    const page2 = JSON.parse((await zhichi(['tasks', 'list', '--json', '--page', '2'], { env, cwd: tmp() })).out) as Array<{ taskName: string }>;
+    expect(page2.map((t) => t.taskName)).toEqual(['task 3', 'task 2', 'task 1']);
+    const oldest = JSON.parse((await zhichi(['tasks', 'list', '--json', '--order', 'oldest', '--limit', '2'], { env, cwd: tmp() })).out) as Array<{ taskName: string }>;
+    expect(oldest.map((t) => t.taskName)).toEqual(['task 1', 'task 2']);
+    const all = await zhichi(['tasks', 'list', '--json', '--all'], { env, cwd: tmp() });
+    expect(JSON.parse(all.out)).toHaveLength(103);
+    expect(all.err).toBe('');
   });
 });
