@@ -176,6 +176,7 @@ export async function importContacts(opts: ImportOptions): Promise<ImportSummary
   const signal = opts.signal;
 
   const source = await openRows(file, { format: opts.format, encoding: opts.encoding, delimiter: opts.delimiter, sheet: opts.sheet });
+  if (source.encoding?.reason) notice(`${file}: ${source.encoding.reason}; reading it as ${source.encoding.name} (give --encoding to choose another)`);
   const st = statSync(file);
   const fileId = { path: resolve(file), size: st.size, mtimeMs: Math.trunc(st.mtimeMs) };
   const settings: Checkpoint['settings'] = {
