@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../src/emulator/index.js';
 import { detectEncoding } from '../src/import/sources.js';
+import { defaultCheckpointPath } from '../src/import/index.js';
 import { envFor, quietTask, startTestEmulator, tempDir, zhichi } from './cli-helpers.js';
 
 /**
@@ -82,5 +83,67 @@ describe('GBK CSV without --encoding (issue 12 #5)', () => {
     expect(detectEncoding(Buffer.from('手机号').subarray(0, 8))).toEqual({ name: 'utf-8', reason: null });
     expect(detectEncoding(Buffer.from([0xff, 0xfe, 0x61, 0x00]))).toMatchObject({ name: 'utf-16le' });
     expect(detectEncoding(gbk('手机号,姓名\n13800000001,张三\n'))).toMatchObject({ name: 'gb18030' });
+  });
+});
+
+describe('import checkpoint per task, reject file, unknown task (issue 12 #7)', () => {
+  it('importing the same file into another task leaves the first task\'s checkpoint alone', async () => {
+    const t = tempDir();
+    try {
+      const right = await newTask('right');
+      const wrong = await newTask('wrong');
+      const file = join(t.dir, 'people.csv');
+      writeFileSync(file, 'outId,phone\na1,13800000001\na2,13800000002\n');
+      expect((await zhichi(['contacts', 'import', '--task', right, '--file', file, '--json'], { env })).code).toBe(0);
+      expect((await zhichi(['contacts', 'import', '--task', wrong, '--file', file, '--json'], { env })).code).toBe(0);
+      expect(existsSync(defaultCheckpointPath(file, right))).toBe(true);
+      expect(existsSync(defaultCheckpointPath(file, wrong))).toBe(true);
+      // Back to the right task: its checkpoint is still there and says the file is done.
+      const again = await zhichi(['contacts', 'import', '--task', right, '--file', file, '--json'], { env });
+      expect(JSON.parse(again.out)).toMatchObject({ alreadyComplete: true, sent: 0 });
+      expect(again.err).not.toMatch(/ignored/);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('a task that does not exist: says so, advises no resume, leaves no checkpoint and no header-only reject file', async () => {
+    const t = tempDir();
+    try {
+      const file = join(t.dir, 'people.csv');
+      writeFileSync(file, 'outId,phone\na1,13800000001\na2,13800000002\n');
+      const r = await zhichi(['contacts', 'import', '--task', 'ffffffffffffffffffffffffffffffff', '--file', file], { env });
+      expect(r.code).not.toBe(0);
+      expect(r.err).toMatch(/error: import stopped: task ffffffffffffffffffffffffffffffff does not exist \(.*\); check --task \(zhichi tasks list shows the tasks\)/);
+      expect(r.err).not.toMatch(/rerun|resume/);
+      expect(readdirSync(t.dir).sort()).toEqual(['people.csv']);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('a failed import with no rejected row removes the header-only reject file (a resume recreates it)', async () => {
+    const t = tempDir();
+    const taskId = await newTask('faulty');
+    try {
+      const file = join(t.dir, 'people.csv');
+      writeFileSync(file, 'outId,phone\n' + Array.from({ length: 30 }, (_, i) => `b${i},138${String(i).padStart(8, '0')}`).join('\n') + '\n');
+      // Every add-contacts call answers 400: not retried, the import stops with a checkpoint.
+      emu.setFaults({ endpoints: ['addContacts'], errorRate: 1, errorStatus: 400 });
+      let r;
+      try {
+        r = await zhichi(['contacts', 'import', '--task', taskId, '--file', file, '--chunk-size', '10'], { env });
+      } finally {
+        emu.setFaults({});
+      }
+      expect(r.code).not.toBe(0);
+      expect(existsSync(`${file}.rejects.csv`)).toBe(false);
+      const done = await zhichi(['contacts', 'import', '--task', taskId, '--file', file, '--chunk-size', '10', '--json'], { env });
+      expect(done.code, done.err).toBe(0);
+      expect(JSON.parse(done.out)).toMatchObject({ valid: 30, rejected: 0 });
+      expect(existsSync(`${file}.rejects.csv`)).toBe(false);
+    } finally {
+      t.cleanup();
+    }
   });
 });

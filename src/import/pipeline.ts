@@ -1,7 +1,9 @@
 import { resolve } from 'node:path';
 import { statSync } from 'node:fs';
 import { MAX_CONTACTS_PER_REQUEST, type AddContactsResult, type Contact, type ValidContact } from '../contract/index.js';
-import { ZhichiError } from '../errors.js';
+import { createHash } from 'node:crypto';
+import { BUSINESS_CODE } from '../contract/index.js';
+import { ZhichiAgentsNotFoundError, ZhichiBusinessError, ZhichiError } from '../errors.js';
 import { isRetryableError } from '../internal/core.js';
 import { checkpointMismatch, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { ImportFileError } from './errors.js';
@@ -39,7 +41,11 @@ export interface ImportOptions {
   sheet?: string | number | undefined;
   /** Reject file. @default `<file>.rejects.csv` */
   rejectsFile?: string | undefined;
-  /** Checkpoint file, or false for none. @default `<file>.checkpoint.json` */
+  /**
+   * Checkpoint file, or false for none. One per file AND task: importing the same file into another
+   * task (by mistake or on purpose) never touches the first task's progress.
+   * @default {@link defaultCheckpointPath}: `<file>.<taskId>.checkpoint.json`
+   */
   checkpointFile?: string | false | undefined;
   /** Ignore an existing checkpoint and start from the first row. @default false */
   restart?: boolean | undefined;
@@ -122,6 +128,22 @@ export interface ImportSummary {
   interrupted: boolean;
 }
 
+/**
+ * The default checkpoint of importing `file` into `taskId`: `<file>.<taskId>.checkpoint.json`. A task id
+ * with characters unsafe in a file name has them replaced, plus a short hash of the id (so two such ids
+ * never share a checkpoint).
+ */
+export function defaultCheckpointPath(file: string, taskId: string): string {
+  const safe = taskId.replace(/[^A-Za-z0-9_-]/g, '_');
+  const tag = safe === taskId ? taskId : `${safe}-${createHash('sha256').update(taskId).digest('hex').slice(0, 8)}`;
+  return `${file}.${tag}.checkpoint.json`;
+}
+
+/** True when an error says the task does not exist (V5 code 404, Agents 404). */
+function isTaskMissing(err: unknown): boolean {
+  return err instanceof ZhichiAgentsNotFoundError || (err instanceof ZhichiBusinessError && err.code === BUSINESS_CODE.NOT_FOUND);
+}
+
 /** The import stopped on an error it could not retry past; `summary` tells how far it got. */
 export class ImportFailedError extends ZhichiError {
   override readonly name: string = 'ImportFailedError';
@@ -172,7 +194,7 @@ export async function importContacts(opts: ImportOptions): Promise<ImportSummary
   const notice = opts.onNotice ?? (() => undefined);
   const file = opts.file;
   const rejectsPath = resolve(opts.rejectsFile ?? `${file}.rejects.csv`);
-  const checkpointPath = opts.checkpointFile === false ? undefined : resolve(opts.checkpointFile ?? `${file}.checkpoint.json`);
+  const checkpointPath = opts.checkpointFile === false ? undefined : resolve(opts.checkpointFile ?? defaultCheckpointPath(file, opts.taskId));
   const signal = opts.signal;
 
   const source = await openRows(file, { format: opts.format, encoding: opts.encoding, delimiter: opts.delimiter, sheet: opts.sheet });
@@ -449,11 +471,14 @@ export async function importContacts(opts: ImportOptions): Promise<ImportSummary
       // Rows after the last chunk (all rejected, or none) are done too.
       done.rows = Math.max(done.rows, record);
     }
-    await saveCheckpoint(finished).catch((e: unknown) => notice(`checkpoint not saved: ${(e as Error).message}`));
+    // A task that does not exist has no progress to keep: no checkpoint for it (nothing was done).
+    const taskMissing = failure !== undefined && isTaskMissing(failure) && done.rows === resumeFrom;
+    if (!taskMissing) await saveCheckpoint(finished).catch((e: unknown) => notice(`checkpoint not saved: ${(e as Error).message}`));
     progress(true);
     const elapsedMs = now() - started;
-    // An empty reject file is removed only when the import finished: a checkpoint may refer to it.
-    await rw.close(finished);
+    // A reject file with no rejected row (the header alone) is removed, finished or not: a checkpoint
+    // that refers to it records the header's length, and resuming recreates a missing header-only file.
+    await rw.close(true);
     rejects = undefined;
     const summary: ImportSummary = {
       ...base(),
@@ -465,6 +490,10 @@ export async function importContacts(opts: ImportOptions): Promise<ImportSummary
     if (failure) {
       if (failure instanceof ImportFileError) throw failure;
       const why = failure instanceof Error ? failure.message : String(failure);
+      if (taskMissing) {
+        // Rerunning would fail the same way: say what is wrong instead of advising to resume.
+        throw new ImportFailedError(`import stopped: task ${opts.taskId} does not exist (${why}); check --task (zhichi tasks list shows the tasks); nothing was imported`, summary, { cause: failure });
+      }
       throw new ImportFailedError(
         `import stopped after ${done.rows} of the file's rows were done (line ${done.lastLine}): ${why}; rerun the same command to resume`,
         summary,

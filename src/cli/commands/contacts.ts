@@ -105,7 +105,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--delimiter <char>', 'CSV delimiter (default , or tab for .tsv)')
     .option('--sheet <name|n>', 'XLSX worksheet name or 1-based position (default the first)')
     .option('--rejects <file>', 'where bad rows go (default <file>.rejects.csv)')
-    .option('--checkpoint <file>', 'checkpoint file (default <file>.checkpoint.json)')
+    .option('--checkpoint <file>', 'checkpoint file (default <file>.<taskId>.checkpoint.json: one per file and task)')
     .option('--no-checkpoint', 'do not read or write a checkpoint')
     .option('--restart', 'ignore the checkpoint and start from the first row (the server still skips known outIds)')
     .option('--concurrency <n>', 'requests in flight', intFlag('--concurrency', 1, 64), 4)
