@@ -147,3 +147,42 @@ describe('import checkpoint per task, reject file, unknown task (issue 12 #7)', 
     }
   });
 });
+
+describe('XLSX dates and template variables (issue 12 #6)', () => {
+  it('date and time cells arrive as the text Excel shows, and missing template variables are warned about', async () => {
+    const t = tempDir();
+    try {
+      // Template a94d…: variables name, amount, dueDate (the emulator's seeded templates).
+      writeFileSync(join(t.dir, 'task.json'), JSON.stringify({ ...quietTask('xlsx'), templateId: 'a94d27c1e8b34f60a2d5c7e9f1b30864' }));
+      const created = await zhichi(['tasks', 'create', '--file', join(t.dir, 'task.json'), '--json'], { env });
+      const taskId = (JSON.parse(created.out) as { taskId: string }).taskId;
+
+      const ExcelJS = (await import('exceljs')).default;
+      const wb = new ExcelJS.Workbook();
+      const ws = wb.addWorksheet('客户');
+      ws.addRow(['编号', '手机号', 'name', 'dueDate', 'callTime', 'paidAt', 'plain']);
+      // A date as Excel stores it (a serial number) with a date format, as a Date, a time, a date-time, a number.
+      const serial = Date.UTC(2026, 11, 9) / 86_400_000 + 25_569;
+      const r1 = ws.addRow(['x1', '13800000001', '张三', serial, 0.395833333333, new Date(Date.UTC(2026, 11, 9, 9, 30, 15)), 46366]);
+      const r2 = ws.addRow(['x2', '13800000002', '李四', new Date(Date.UTC(2027, 0, 31)), 0.75, serial + 0.5, 7]);
+      for (const r of [r1, r2]) {
+        r.getCell(4).numFmt = 'yyyy"年"m"月"d"日"';
+        r.getCell(5).numFmt = 'hh:mm';
+        r.getCell(6).numFmt = 'yyyy-mm-dd hh:mm:ss';
+      }
+      const file = join(t.dir, 'book.xlsx');
+      await wb.xlsx.writeFile(file);
+
+      const r = await zhichi(['contacts', 'import', '--task', taskId, '--file', file, '--json'], { env });
+      expect(r.code, r.err).toBe(0);
+      expect(r.err).toMatch(/import: warning: the task's template uses \{amount\}, but .*book\.xlsx has no such column \(columns: 编号, 手机号, name, dueDate, callTime, paidAt, plain\)/);
+      const x1 = JSON.parse((await zhichi(['contacts', 'get', '--task', taskId, '--out-id', 'x1', '--json'], { env })).out) as { variables: Record<string, unknown> };
+      expect(x1.variables).toMatchObject({ name: '张三', dueDate: '2026-12-09', callTime: '09:30', paidAt: '2026-12-09 09:30:15' });
+      expect(String(x1.variables['plain'])).toBe('46366');
+      const x2 = JSON.parse((await zhichi(['contacts', 'get', '--task', taskId, '--out-id', 'x2', '--json'], { env })).out) as { variables: Record<string, unknown> };
+      expect(x2.variables).toMatchObject({ dueDate: '2027-01-31', callTime: '18:00', paidAt: '2026-12-09 12:00:00' });
+    } finally {
+      t.cleanup();
+    }
+  });
+});

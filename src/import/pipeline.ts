@@ -59,6 +59,11 @@ export interface ImportOptions {
   retryDelayMs?: number | undefined;
   /** Stops the import: in-flight requests are aborted, the checkpoint is saved. */
   signal?: AbortSignal | undefined;
+  /**
+   * Variables of the task's script template (`{name}`, `{dueDate}`…). Those no column of the file
+   * provides are named in one notice before anything is sent: those calls would go out without them.
+   */
+  templateVariables?: readonly string[] | undefined;
   /** Called with progress at most every `progressIntervalMs`, and once at the end. */
   onProgress?: ((p: ImportProgress) => void) | undefined;
   /** @default 250 */
@@ -197,6 +202,16 @@ export async function importContacts(opts: ImportOptions): Promise<ImportSummary
   const checkpointPath = opts.checkpointFile === false ? undefined : resolve(opts.checkpointFile ?? defaultCheckpointPath(file, opts.taskId));
   const signal = opts.signal;
 
+  /** Names the template variables that no column provides (JSONL: the first row's keys). */
+  const checkVariables = (columns: readonly string[]): void => {
+    const vars = opts.templateVariables ?? [];
+    const missing = vars.filter((v) => !columns.includes(v));
+    if (missing.length === 0) return;
+    notice(
+      `warning: the task's template uses ${missing.map((v) => `{${v}}`).join(', ')}, but ${file} has no such column ` +
+        `(columns: ${columns.join(', ') || 'none'}); calls would go out without ${missing.length === 1 ? 'it' : 'them'}: add the column${missing.length === 1 ? '' : 's'} or rename one`,
+    );
+  };
   const source = await openRows(file, { format: opts.format, encoding: opts.encoding, delimiter: opts.delimiter, sheet: opts.sheet });
   if (source.encoding?.reason) notice(`${file}: ${source.encoding.reason}; reading it as ${source.encoding.name} (give --encoding to choose another)`);
   const st = statSync(file);
@@ -214,7 +229,10 @@ export async function importContacts(opts: ImportOptions): Promise<ImportSummary
   let rejects: RejectWriter | undefined;
   try {
     // CSV and XLSX name their columns up front: a missing phone/outId column fails before any request.
-    if (source.columns) mapping = resolveMapping(source.columns, opts);
+    if (source.columns) {
+      mapping = resolveMapping(source.columns, opts);
+      checkVariables(source.columns);
+    }
 
     let cp = checkpointPath && !opts.restart ? await readCheckpoint(checkpointPath) : undefined;
     if (cp) {
@@ -421,7 +439,10 @@ export async function importContacts(opts: ImportOptions): Promise<ImportSummary
               chunk.localRejected++;
             }
           } else {
-            if (!mapping) mapping = resolveMapping(Object.keys(row.record), opts);
+            if (!mapping) {
+              mapping = resolveMapping(Object.keys(row.record), opts);
+              checkVariables(Object.keys(row.record));
+            }
             const m = mapRow(row.record, mapping);
             let reason: string | undefined;
             if (!m.ok) reason = m.reason;

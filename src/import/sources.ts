@@ -376,6 +376,41 @@ function cellValue(v: unknown): unknown {
   return String(v);
 }
 
+/** Excel serial day number (1900 date system) of 1970-01-01. */
+const EXCEL_EPOCH_DAYS = 25569;
+
+/**
+ * What a date/time number format shows: a date, a time, or both (sections, quoted text, colours and
+ * escapes aside). `m` alone is minutes next to `h` or `s`, else a month; both lead to the same answer.
+ */
+function dateParts(numFmt: string): { date: boolean; time: boolean; seconds: boolean } | undefined {
+  const f = numFmt.split(';')[0]!.replace(/"[^"]*"|\\.|\[(?!h\]|m\]|s\])[^\]]*\]/gi, '').toLowerCase();
+  const date = /[yd]/.test(f) || (/m/.test(f) && !/[hs]/.test(f));
+  const time = /[hs]|am\/pm|a\/p/.test(f);
+  if (!date && !time) return undefined;
+  return { date, time, seconds: /s/.test(f) };
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * A numeric cell as the text Excel shows for a date or time format (`2026-12-09`, `09:30`,
+ * `2026-12-09 09:30:15`); any other number as it is. Excel stores wall-clock time without a zone:
+ * the value is read in UTC, where exceljs puts it.
+ */
+function shownValue(v: unknown, numFmt: string | undefined): unknown {
+  const inner = typeof v === 'object' && v !== null && !(v instanceof Date) && 'result' in v ? (v as { result: unknown }).result : v;
+  const parts = typeof numFmt === 'string' ? dateParts(numFmt) : undefined;
+  if (parts === undefined || (typeof inner !== 'number' && !(inner instanceof Date))) return cellValue(inner);
+  const ms = inner instanceof Date ? inner.getTime() : Math.round((inner - EXCEL_EPOCH_DAYS) * 86_400_000);
+  if (!Number.isFinite(ms)) return cellValue(inner);
+  // Serial fractions carry float noise (09:29:59.9996): Excel shows the nearest second.
+  const d = new Date(Math.round(ms / 1000) * 1000);
+  const day = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+  const time = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}${parts.seconds ? `:${pad(d.getUTCSeconds())}` : ''}`;
+  return parts.date && parts.time ? `${day} ${time}` : parts.date ? day : time;
+}
+
 async function openXlsx(file: string, totalBytes: number, options: SourceOptions): Promise<RowSource> {
   // exceljs is heavy: loaded only when an .xlsx file is imported.
   const mod = (await import('exceljs')) as unknown as { default?: typeof import('exceljs') } & typeof import('exceljs');
@@ -389,7 +424,8 @@ async function openXlsx(file: string, totalBytes: number, options: SourceOptions
     sharedStrings: 'cache',
     worksheets: 'emit',
     hyperlinks: 'ignore',
-    styles: 'ignore',
+    // Styles carry each cell's number format: what tells a date (46366) from a number.
+    styles: 'cache',
     entries: 'emit',
   });
   const wanted = options.sheet;
@@ -439,7 +475,11 @@ async function openXlsx(file: string, totalBytes: number, options: SourceOptions
       const obj: Record<string, unknown> = {};
       let any = false;
       for (let i = 1; i < values.length; i++) {
-        const v = cellValue(values[i]);
+        const raw = values[i];
+        // Dates and times as a person sees them in Excel, per the cell's number format.
+        const v = raw instanceof Date || typeof raw === 'number' || (typeof raw === 'object' && raw !== null && 'result' in raw)
+          ? shownValue(raw, r.value.getCell(i).numFmt)
+          : cellValue(raw);
         if (v === undefined || v === '') continue;
         any = true;
         const name = cols[i - 1];
