@@ -60,8 +60,8 @@ describe.each(['sqlite', 'postgres'] as StoreKind[])('push conflicts on %s', (ki
 
     const warnings = log.lines.filter((l) => l.startsWith('warn '));
     expect(warnings).toHaveLength(2);
-    expect(warnings[0]).toContain('conflicts with a stored event');
-    expect(warnings[0]).toContain(JSON.stringify(stored!.key).slice(1, -1));
+    // The key is in the message itself (loggers that print only the message, as `webhooks serve` does, show it).
+    expect(warnings[0]!.startsWith(`warn push ${stored!.key} conflicts with a stored event`)).toBe(true);
     expect(log.lines.join('\n')).not.toContain(SECRET);
   });
 

@@ -323,7 +323,7 @@ export class PushReceiver {
       if (r.conflict) {
         // Same key as a stored push, different body: kept as a conflict record, never silently dropped.
         this.#stats.conflicts++;
-        this.#log.warn('push conflicts with a stored event (same key, different body); the stored event stays, the new body is kept as a conflict (zhichi results conflicts)', { key: p.key });
+        this.#log.warn(`push ${p.key} conflicts with a stored event (same key, different body); the stored event stays, the new body is kept as a conflict (zhichi results conflicts)`, { key: p.key });
         return;
       }
       if (!r.inserted || r.id === null) {
