@@ -1,6 +1,8 @@
 // Issue 12: a CLI that tells the truth. Run on the real program (src/cli/main.ts `run`, what bin/zhichi.mjs
 // calls) against the emulator on an ephemeral port and real stores.
-import { join } from 'node:path';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../src/emulator/index.js';
 import { ZhichiClient } from '../src/client.js';
@@ -149,5 +151,43 @@ describe('lists say when they are cut (issue 12 #2)', () => {
     const all = await zhichi(['tasks', 'list', '--json', '--all'], { env, cwd: tmp() });
     expect(JSON.parse(all.out)).toHaveLength(103);
     expect(all.err).toBe('');
+  });
+});
+
+describe('through the real bin (bin/zhichi.mjs on dist/)', () => {
+  const root = resolve(import.meta.dirname, '..');
+  beforeAll(() => {
+    // CI builds before testing; a fresh tree builds here.
+    if (!existsSync(join(root, 'dist/cli.js'))) execFileSync(process.execPath, [join(root, 'node_modules/tsup/dist/cli-default.js')], { cwd: root, stdio: 'ignore', timeout: 180_000 });
+  }, 200_000);
+
+  async function bin(argv: string[], env: Record<string, string>, cwd: string): Promise<{ code: number; out: string; err: string }> {
+    return new Promise((done) => {
+      execFile(process.execPath, [join(root, 'bin/zhichi.mjs'), ...argv], { cwd, env: { PATH: process.env['PATH'] ?? '', HOME: cwd, ...env }, timeout: 60_000 }, (err, out, errOut) => {
+        done({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, out, err: errOut });
+      });
+    });
+  }
+
+  it('Redis down warns on stderr; --since +30m is refused; a cut results list says so on stderr with --json', async () => {
+    const dir = tmp();
+    const env = { ...envFor(emu), ZHICHI_TOKEN_CACHE: 'off' };
+    const robots = await bin(['--redis-url', 'redis://127.0.0.1:6390', 'robots'], env, dir);
+    expect(robots.code).toBe(0);
+    expect(robots.err).toMatch(/warning: .*token store unreachable/);
+    const token = await bin(['--redis-url', 'redis://127.0.0.1:6390', 'token'], env, dir);
+    expect(token.out).toMatch(/cache\s+memory \(Redis at 127\.0\.0\.1:6390 unreachable\)/);
+
+    const db = join(dir, 'events.db');
+    const store = await openEventStore(db);
+    await store.insert(Array.from({ length: 120 }, (_, i) => pushEvent(i + 1)));
+    await store.close();
+    const future = await bin(['results', 'list', '--since', '+30m', '--db', db], {}, dir);
+    expect(future.code).toBe(2);
+    expect(future.err).toMatch(/--since must be a time in the past/);
+    const list = await bin(['results', 'list', '--json', '--db', db], {}, dir);
+    expect(list.code).toBe(0);
+    expect(JSON.parse(list.out)).toHaveLength(100);
+    expect(list.err).toContain('note: showing 100 of 120 results, newest first; more: --after-id 21 for the next 100, or --all');
   });
 });
