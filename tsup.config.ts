@@ -25,6 +25,9 @@ export default defineConfig({
   splitting: true,
   // import.meta.url in the CommonJS build (the dashboard finds its front end next to itself).
   shims: true,
+  // Keep class and function names in both builds: without it the CJS output renames classes with
+  // field initialisers (`_class2`), and logs and `util.inspect` show that instead of `ZhichiTimeoutError`.
+  keepNames: true,
   onSuccess: () => buildDashboardApp('dist/dashboard-app'),
   // Drivers are optional: never bundled, loaded lazily where used.
   external: ['ioredis', 'better-sqlite3', 'pg', 'exceljs', 'nats', 'bullmq', 'amqplib'],

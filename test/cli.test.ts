@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/cli/io.js';
 import { run } from '../src/cli/main.js';
 import type { EmulatorHandle } from '../src/emulator/index.js';
+import { defaultCheckpointPath } from '../src/import/index.js';
 import { captureIO, envFor, quietTask, startTestEmulator, tempDir, zhichi } from './cli-helpers.js';
 
 const SECRET = 'cli-secret-value-0123';
@@ -379,7 +380,7 @@ describe('zhichi contacts import', () => {
     expect(r.out).toMatch(/added\s+2/);
     expect(r.out).toMatch(/columns\s+phone=mobile, outId=id/);
     expect(r.err).toMatch(/import: 100% 3 rows read, 2 sent, 1 rejected/);
-    expect(existsSync(`${jsonl}.checkpoint.json`)).toBe(false);
+    expect(existsSync(defaultCheckpointPath(jsonl, taskId))).toBe(false);
     expect(readFileSync(`${jsonl}.rejects.csv`, 'utf8')).toMatch(/^4,"not valid JSON/m);
 
     const ExcelJS = (await import('exceljs')).default;
@@ -433,7 +434,7 @@ describe('zhichi contacts import', () => {
     } finally {
       emu.setFaults({});
     }
-    const cp = JSON.parse(readFileSync(`${file}.checkpoint.json`, 'utf8')) as { rowsDone: number; complete: boolean };
+    const cp = JSON.parse(readFileSync(defaultCheckpointPath(file, sigTask), 'utf8')) as { rowsDone: number; complete: boolean };
     expect(cp.complete).toBe(false);
     expect(cp.rowsDone).toBeGreaterThan(0);
     expect(cp.rowsDone).toBeLessThan(6000);
@@ -476,7 +477,7 @@ describe('zhichi contacts import', () => {
 
     const noTask = await zhichi(['contacts', 'import', '--task', 'f'.repeat(32), '--file', join(tmp.dir, 'tty.csv'), '--no-checkpoint', '--no-progress'], { env });
     expect(noTask.code).toBe(EXIT.API);
-    expect(oneErrorLine(noTask)).toMatch(/import stopped after 0 of the file's rows were done .*business error 404/);
+    expect(oneErrorLine(noTask)).toMatch(/import stopped: task f{32} does not exist \(.*business error 404.*\); check --task/);
   });
 });
 

@@ -348,7 +348,8 @@ describe('emulator campaign: pushes', () => {
 describe('emulator campaign: determinism', () => {
   async function run(seed: number) {
     const rx = await receiver();
-    const { emu, api } = await setup({ seed, robotCount: 8, push: { duplicateRate: 0.1, reorderRate: 0.1, concurrency: 1 } });
+    // Ids carry a per-run namespace (unique across runs); pinned, a seeded run is reproducible down to the ids.
+    const { emu, api } = await setup({ seed, idNamespace: '5eed0042', robotCount: 8, push: { duplicateRate: 0.1, reorderRate: 0.1, concurrency: 1 } });
     const a = await api.createTask(taskParams({ taskName: 'a', robotNum: 5, pushFlag: 1, pushType: 2, pushUrl: rx.url }));
     const b = await api.createTask(taskParams({ taskName: 'b', robotNum: 5, pushFlag: 1, pushType: 1, pushUrl: rx.url, taskRetryList: [{ retryNum: 2, retryTime: 10, retryCondition: 3 }] }));
     await api.addContacts(a.taskId, contacts(150, 'a'));

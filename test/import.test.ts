@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AddContactsResult, Contact } from '../src/contract/index.js';
 import { ZhichiAbortError, ZhichiBusinessError, ZhichiConnectionError } from '../src/errors.js';
 import {
-  FingerprintSet, ImportFailedError, ImportFileError, importContacts, openRows, readCheckpoint, type ContactSink, type ImportSummary,
+  defaultCheckpointPath, FingerprintSet, ImportFailedError, ImportFileError, importContacts, openRows, readCheckpoint, type ContactSink, type ImportSummary,
 } from '../src/import/index.js';
 import { tempDir } from './cli-helpers.js';
 
@@ -78,7 +78,7 @@ describe('importContacts: chunks, checkpoint, resume', () => {
     };
     const first = await importContacts({ client: server, taskId: 't', file, chunkSize: 500, concurrency: 4, signal: ac.signal });
     expect(first.interrupted).toBe(true);
-    const cp = (await readCheckpoint(`${file}.checkpoint.json`))!;
+    const cp = (await readCheckpoint(defaultCheckpointPath(file, 't')))!;
     expect(cp.complete).toBe(false);
     // Chunks 1 and 2 (the first 1000 valid rows) are contiguous; chunk 3 never finished.
     // The 1000th valid row is r1010 (r100…r1000 are bad), on line 1011.
@@ -96,7 +96,7 @@ describe('importContacts: chunks, checkpoint, resume', () => {
     expect(second.added + second.duplicates).toBe(valid - 1000);
     expect(server.stored.size).toBe(valid);
     expect(rejectLines(`${file}.rejects.csv`)).toEqual(badLines);
-    const done = (await readCheckpoint(`${file}.checkpoint.json`))!;
+    const done = (await readCheckpoint(defaultCheckpointPath(file, 't')))!;
     expect(done).toMatchObject({ complete: true, rowsDone: 10_000, counts: { valid, rejected: 100 } });
     // Rows run 1 stored past its checkpoint came back as duplicates in run 2: each counted once.
     expect(done.counts.added + done.counts.duplicates).toBe(valid);
@@ -168,7 +168,7 @@ describe('importContacts: chunks, checkpoint, resume', () => {
     expect(f.cause).toBeInstanceOf(ZhichiBusinessError);
     expect(f.message).toMatch(/import stopped after \d+ of the file's rows were done \(line \d+\): business error 404: task not found/);
     expect(f.summary.interrupted).toBe(false);
-    const cp = (await readCheckpoint(`${file}.checkpoint.json`))!;
+    const cp = (await readCheckpoint(defaultCheckpointPath(file, 't')))!;
     expect(cp.counts.valid).toBe(2000);
     server.hook = undefined;
     const s = await importContacts({ client: server, taskId: 't', file, chunkSize: 1000, concurrency: 1 });
@@ -189,14 +189,16 @@ describe('importContacts: chunks, checkpoint, resume', () => {
   it('ignores a checkpoint made for another task or an older version of the file', async () => {
     const { file, valid } = writeCsv('changed.csv', 1200, 1000);
     const server = new FakeServer();
-    await importContacts({ client: server, taskId: 't1', file });
+    // The default checkpoint is per task (issue 12 #7); one given explicitly is checked against the task.
+    const checkpointFile = `${file}.shared-checkpoint.json`;
+    await importContacts({ client: server, taskId: 't1', file, checkpointFile });
     const notices: string[] = [];
-    const other = await importContacts({ client: server, taskId: 't2', file, onNotice: (m) => notices.push(m) });
+    const other = await importContacts({ client: server, taskId: 't2', file, checkpointFile, onNotice: (m) => notices.push(m) });
     expect(notices.join('\n')).toMatch(/ignored \(it is for task t1\)/);
     expect(other.sent).toBe(valid);
     utimesSync(file, new Date(), new Date(Date.now() + 5000));
     notices.length = 0;
-    const changed = await importContacts({ client: server, taskId: 't2', file, onNotice: (m) => notices.push(m) });
+    const changed = await importContacts({ client: server, taskId: 't2', file, checkpointFile, onNotice: (m) => notices.push(m) });
     expect(notices.join('\n')).toMatch(/ignored \(the file changed since\)/);
     expect(changed.sent).toBe(valid);
   });

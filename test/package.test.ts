@@ -58,6 +58,21 @@ describe('package entry points', () => {
     expect(JSON.parse(out)).toEqual([]);
   });
 
+  // tsup's CJS output renames classes that have field initialisers (`_class2`); `keepNames` keeps
+  // the real names, so logs and `util.inspect` say `ZhichiTimeoutError`, not `_class9 [ZhichiTimeoutError]`.
+  for (const [label, load] of [
+    ['require', `const m = require('zhichi-outbound'); const { inspect } = require('node:util');`],
+    ['import', `const m = await import('zhichi-outbound'); const { inspect } = await import('node:util');`],
+  ] as const) {
+    it(`error classes keep their real names (${label})`, () => {
+      const names = ['ZhichiError', 'ZhichiConnectionError', 'ZhichiTimeoutError', 'ZhichiAbortError', 'ZhichiTokenRateError'];
+      const script = `${load} const out = ${JSON.stringify(names)}.map((n) => { const e = new m[n]('boom', {}); return [m[n].name, e.constructor.name, e.name, inspect(e).split('\\n')[0]]; }); console.log(JSON.stringify(out));`;
+      const args = label === 'import' ? ['--input-type=module', '-e', script] : ['-e', script];
+      const out = JSON.parse(node(args)) as string[][];
+      expect(out).toEqual(names.map((n) => [n, n, n, `${n}: boom`]));
+    });
+  }
+
   it('the CLI binary answers --help', () => {
     const out = node([path.join(root, 'bin/zhichi.mjs'), '--help']);
     expect(out).toMatch(/zhichi/);

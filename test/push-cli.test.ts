@@ -152,8 +152,9 @@ describe('zhichi results', () => {
     expect(await cli(['results', 'list', '--task', 'R', '--db', db, '--limit', '3'], io)).toBe(EXIT.OK);
     const lines = io.out().trim().split('\n');
     expect(lines[0]).toMatch(/^id\s+received\s+task\s+outId/);
-    expect(lines.slice(2, 5).map((l) => l.trim().split(/\s+/)[4])).toEqual(['o0', 'o1', 'o2']);
-    expect(lines[5]).toBe('showing 3 of 5 (use --limit, or results export)');
+    // Newest first (issue 12 #2), and the cut says how to see more.
+    expect(lines.slice(2, 5).map((l) => l.trim().split(/\s+/)[4])).toEqual(['o4', 'o3', 'o2']);
+    expect(lines[5]).toMatch(/^showing 3 of 5 results, newest first; more: --after-id \d+ for the next 3, or --all$/);
 
     io = captureIO({ cwd: dir });
     expect(await cli(['results', 'list', '--json', '--since', '1h', '--db', db, '--unknown'], io)).toBe(EXIT.OK);

@@ -98,9 +98,24 @@ export function tokenCachePath(flags: GlobalFlags, io: CliIO): string | undefine
   return resolve(io.cwd, v);
 }
 
+/** `host:port` of a Redis URL, for messages (never its password). */
+function redisTarget(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || '6379'}`;
+  } catch {
+    return 'an unparseable URL';
+  }
+}
+
 /** Where the CLI caches tokens, for `zhichi token`: `redis`, the cache file's path, or `memory`. */
-export function tokenCacheLabel(flags: GlobalFlags, io: CliIO): string {
-  if (resolveConnection(flags, io.env).redisUrl !== undefined) return 'redis';
+export function tokenCacheLabel(flags: GlobalFlags, io: CliIO, client?: ZhichiClient): string {
+  const redisUrl = resolveConnection(flags, io.env).redisUrl;
+  if (redisUrl !== undefined) {
+    // The client fell back to a per-process cache (one warning on stderr): say so, not "redis".
+    if (client?.tokenManager?.isDegraded) return `memory (Redis at ${redisTarget(redisUrl)} unreachable)`;
+    return 'redis';
+  }
   return tokenCachePath(flags, io) ?? 'memory';
 }
 
@@ -126,6 +141,9 @@ export function buildClient(flags: GlobalFlags, io: CliIO, signal?: AbortSignal)
     redisUrl: c.redisUrl,
     // Each run is a new process: without a file the token would be minted on every command.
     ...(cache !== undefined ? { tokenStore: new FileTokenStore({ path: cache, logger: { warn: (m) => io.stderr(`warning: ${m}\n`), error: (m) => io.stderr(`error: ${m}\n`) } }) } : {}),
+    // Warnings the client logs (Redis unreachable, so tokens stay in this process; a reply off an
+    // assumed shape) go to stderr, as the README promises; the logger is redacting.
+    logger: { warn: (m) => io.stderr(`warning: ${m}\n`), error: (m) => io.stderr(`error: ${m}\n`) },
     // The client's own env fallbacks read the CLI's merged env, never the real process.env in tests.
     env: io.env,
     signal: signal ?? io.signal,

@@ -77,12 +77,15 @@ export class EmulatorCore {
 
   /**
    * Registers a task given in domain terms (any API generation) with its daily windows; `params`
-   * is kept as the wire body for echoing. Task ids are 32 hex from the seeded generator.
+   * is kept as the wire body for echoing. Task ids are 32 hex: the id namespace, then the seeded generator.
    */
   addTask(params: Record<string, unknown>, domain: TaskDomain, windows: readonly MinuteWindow[]): TaskState {
-    // Task ids come from the seeded generator, so reruns give the same ids (and the same pushes).
-    let taskId = this.idRng.hex(32);
-    while (this.tasks.has(taskId)) taskId = this.idRng.hex(32);
+    // Task ids: the run's id namespace, then 24 hex from the seeded generator. A restarted emulator
+    // (new namespace) never reuses an earlier run's ids, as a real server would not; the same seed and
+    // namespace give the same ids again. callIds start with their task's id, so they follow.
+    const ns = this.opts.idNamespace;
+    let taskId = ns + this.idRng.hex(24);
+    while (this.tasks.has(taskId)) taskId = ns + this.idRng.hex(24);
     const task = new TaskState({
       seq: this.tasks.size,
       taskId,

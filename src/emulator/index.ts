@@ -27,6 +27,8 @@ export interface EmulatorHandle {
   host: string;
   /** The emulated company's id (the path segment of every business URL). */
   companyId: string;
+  /** The first 8 hex characters of every task id of this run (see `idNamespace` in the options). */
+  idNamespace: string;
   /** The emulator's clock: `now()` in epoch ms. */
   clock: { readonly mode: 'real' | 'manual'; readonly speed: number; now(): number };
   /** Moves the clock forward by `ms` and simulates everything due; resolves to the new time. */
@@ -85,6 +87,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     port: addr.port,
     host: addr.address,
     companyId: opts.companyId,
+    idNamespace: opts.idNamespace,
     clock: core.clock,
     advance: async (ms) => core.advance(ms),
     drainPushes: () => {
@@ -128,6 +131,7 @@ export async function runEmulatorCommand(options: EmulatorOptions, io: EmulatorC
   const emu = await startEmulator(options);
   io.stdout(`${emu.url}\n`);
   io.stderr?.(`zhichi emulator: Agents API (apiOpen/v1) at ${emu.agentsUrl}apiOpen/v1/ ; appKey ${options.agents?.appKey ?? process.env.ZHICHI_AGENTS_APP_KEY ?? 'demo-app-key'}, tenantSign ${options.agents?.tenantSign ?? process.env.ZHICHI_AGENTS_TENANT_SIGN ?? 'demo-tenant'} (env ZHICHI_AGENTS_APP_KEY / _APP_SECRET / _TENANT_SIGN)\n`);
+  io.stderr?.(`zhichi emulator: task ids start with ${emu.idNamespace} in this run (pin with --id-namespace ${emu.idNamespace} to get the same ids again)\n`);
   io.stderr?.(`zhichi emulator: company ${emu.companyId}, clock ${emu.clock.mode}${emu.clock.mode === 'real' ? ` ×${emu.clock.speed}` : ''}, ${options.strict ? 'strict (refuses what a Jackson backend would coerce)' : 'coercing as a Jackson backend would (--strict refuses)'}; control endpoints under http://${emu.host}:${emu.port}/__emulator/ ; Ctrl-C to stop\n`);
   await new Promise<void>((resolve) => {
     if (io.signal) {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Logger } from '../internal/logger.js';
 import { checkTimeZone } from './calendar.js';
 import type { ClockMode } from './clock.js';
@@ -18,6 +19,13 @@ export interface EmulatorOptions {
   companyId?: string;
   /** Seed of every random choice (task ids, call outcomes, push duplicates/reordering, faults). @default 1 */
   seed?: number;
+  /**
+   * The first 8 hex characters of every task id (and so of every callId, which starts with its task's
+   * id): ids stay unique across runs, as a real server's are, while everything else a seed decides
+   * stays reproducible. Give the same value to get the same ids again. 8 lowercase hex characters.
+   * @default env ZHICHI_EMULATOR_ID_NAMESPACE, else random at each start
+   */
+  idNamespace?: string;
   /** Token lifetime, seconds. @default 86400 */
   expiresIn?: number;
   /** Robots of the company (`GET robots/count`, and the cap on calls at once across tasks). @default 10 */
@@ -79,6 +87,7 @@ export interface ResolvedOptions {
   apiSecret: string;
   companyId: string;
   seed: number;
+  idNamespace: string;
   expiresIn: number;
   robotCount: number;
   tokenMintsPerMinute: number;
@@ -167,6 +176,7 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     apiSecret: str(o.apiSecret ?? env.ZHICHI_SECRET ?? D.apiSecret, 'apiSecret'),
     companyId: str(o.companyId ?? env.ZHICHI_COMPANY_ID ?? D.companyId, 'companyId'),
     seed: int(o.seed ?? D.seed, 'seed', -0x80000000, 0xffffffff),
+    idNamespace: idNamespace(o.idNamespace ?? (env.ZHICHI_EMULATOR_ID_NAMESPACE || undefined)),
     expiresIn: int(o.expiresIn ?? D.expiresIn, 'expiresIn', 1),
     robotCount: int(o.robotCount ?? D.robotCount, 'robotCount', 0, 100_000),
     tokenMintsPerMinute: int(o.tokenMintsPerMinute ?? 0, 'tokenMintsPerMinute', 0),
@@ -186,6 +196,13 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
 function strictOption(v: unknown): boolean {
   if (v !== undefined && typeof v !== 'boolean') throw new TypeError('strict must be true or false');
   return v === true;
+}
+
+/** The id namespace: given (checked), else 8 random hex characters. */
+function idNamespace(v: string | undefined): string {
+  if (v === undefined) return randomBytes(4).toString('hex');
+  if (typeof v !== 'string' || !/^[0-9a-f]{8}$/.test(v)) throw new TypeError(`idNamespace must be 8 lowercase hex characters, such as 0a1b2c3d (got ${JSON.stringify(v)})`);
+  return v;
 }
 
 function resolveAgents(a: AgentsEmulatorOptions, env: Record<string, string | undefined>): ResolvedOptions['agents'] {

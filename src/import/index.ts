@@ -1,6 +1,6 @@
 // The streaming contact import: used by `zhichi contacts import`, the demo and bench/contact-import.
 export {
-  importContacts, ImportFailedError,
+  importContacts, ImportFailedError, defaultCheckpointPath,
   type ContactSink, type ImportOptions, type ImportProgress, type ImportSummary,
 } from './pipeline.js';
 export { ImportFileError } from './errors.js';

@@ -1,7 +1,9 @@
 import { resolve } from 'node:path';
 import { statSync } from 'node:fs';
 import { MAX_CONTACTS_PER_REQUEST, type AddContactsResult, type Contact, type ValidContact } from '../contract/index.js';
-import { ZhichiError } from '../errors.js';
+import { createHash } from 'node:crypto';
+import { BUSINESS_CODE } from '../contract/index.js';
+import { ZhichiAgentsNotFoundError, ZhichiBusinessError, ZhichiError } from '../errors.js';
 import { isRetryableError } from '../internal/core.js';
 import { checkpointMismatch, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { ImportFileError } from './errors.js';
@@ -39,7 +41,11 @@ export interface ImportOptions {
   sheet?: string | number | undefined;
   /** Reject file. @default `<file>.rejects.csv` */
   rejectsFile?: string | undefined;
-  /** Checkpoint file, or false for none. @default `<file>.checkpoint.json` */
+  /**
+   * Checkpoint file, or false for none. One per file AND task: importing the same file into another
+   * task (by mistake or on purpose) never touches the first task's progress.
+   * @default {@link defaultCheckpointPath}: `<file>.<taskId>.checkpoint.json`
+   */
   checkpointFile?: string | false | undefined;
   /** Ignore an existing checkpoint and start from the first row. @default false */
   restart?: boolean | undefined;
@@ -53,6 +59,11 @@ export interface ImportOptions {
   retryDelayMs?: number | undefined;
   /** Stops the import: in-flight requests are aborted, the checkpoint is saved. */
   signal?: AbortSignal | undefined;
+  /**
+   * Variables of the task's script template (`{name}`, `{dueDate}`…). Those no column of the file
+   * provides are named in one notice before anything is sent: those calls would go out without them.
+   */
+  templateVariables?: readonly string[] | undefined;
   /** Called with progress at most every `progressIntervalMs`, and once at the end. */
   onProgress?: ((p: ImportProgress) => void) | undefined;
   /** @default 250 */
@@ -122,6 +133,22 @@ export interface ImportSummary {
   interrupted: boolean;
 }
 
+/**
+ * The default checkpoint of importing `file` into `taskId`: `<file>.<taskId>.checkpoint.json`. A task id
+ * with characters unsafe in a file name has them replaced, plus a short hash of the id (so two such ids
+ * never share a checkpoint).
+ */
+export function defaultCheckpointPath(file: string, taskId: string): string {
+  const safe = taskId.replace(/[^A-Za-z0-9_-]/g, '_');
+  const tag = safe === taskId ? taskId : `${safe}-${createHash('sha256').update(taskId).digest('hex').slice(0, 8)}`;
+  return `${file}.${tag}.checkpoint.json`;
+}
+
+/** True when an error says the task does not exist (V5 code 404, Agents 404). */
+function isTaskMissing(err: unknown): boolean {
+  return err instanceof ZhichiAgentsNotFoundError || (err instanceof ZhichiBusinessError && err.code === BUSINESS_CODE.NOT_FOUND);
+}
+
 /** The import stopped on an error it could not retry past; `summary` tells how far it got. */
 export class ImportFailedError extends ZhichiError {
   override readonly name: string = 'ImportFailedError';
@@ -172,10 +199,21 @@ export async function importContacts(opts: ImportOptions): Promise<ImportSummary
   const notice = opts.onNotice ?? (() => undefined);
   const file = opts.file;
   const rejectsPath = resolve(opts.rejectsFile ?? `${file}.rejects.csv`);
-  const checkpointPath = opts.checkpointFile === false ? undefined : resolve(opts.checkpointFile ?? `${file}.checkpoint.json`);
+  const checkpointPath = opts.checkpointFile === false ? undefined : resolve(opts.checkpointFile ?? defaultCheckpointPath(file, opts.taskId));
   const signal = opts.signal;
 
+  /** Names the template variables that no column provides (JSONL: the first row's keys). */
+  const checkVariables = (columns: readonly string[]): void => {
+    const vars = opts.templateVariables ?? [];
+    const missing = vars.filter((v) => !columns.includes(v));
+    if (missing.length === 0) return;
+    notice(
+      `warning: the task's template uses ${missing.map((v) => `{${v}}`).join(', ')}, but ${file} has no such column ` +
+        `(columns: ${columns.join(', ') || 'none'}); calls would go out without ${missing.length === 1 ? 'it' : 'them'}: add the column${missing.length === 1 ? '' : 's'} or rename one`,
+    );
+  };
   const source = await openRows(file, { format: opts.format, encoding: opts.encoding, delimiter: opts.delimiter, sheet: opts.sheet });
+  if (source.encoding?.reason) notice(`${file}: ${source.encoding.reason}; reading it as ${source.encoding.name} (give --encoding to choose another)`);
   const st = statSync(file);
   const fileId = { path: resolve(file), size: st.size, mtimeMs: Math.trunc(st.mtimeMs) };
   const settings: Checkpoint['settings'] = {
@@ -191,7 +229,10 @@ export async function importContacts(opts: ImportOptions): Promise<ImportSummary
   let rejects: RejectWriter | undefined;
   try {
     // CSV and XLSX name their columns up front: a missing phone/outId column fails before any request.
-    if (source.columns) mapping = resolveMapping(source.columns, opts);
+    if (source.columns) {
+      mapping = resolveMapping(source.columns, opts);
+      checkVariables(source.columns);
+    }
 
     let cp = checkpointPath && !opts.restart ? await readCheckpoint(checkpointPath) : undefined;
     if (cp) {
@@ -398,7 +439,10 @@ export async function importContacts(opts: ImportOptions): Promise<ImportSummary
               chunk.localRejected++;
             }
           } else {
-            if (!mapping) mapping = resolveMapping(Object.keys(row.record), opts);
+            if (!mapping) {
+              mapping = resolveMapping(Object.keys(row.record), opts);
+              checkVariables(Object.keys(row.record));
+            }
             const m = mapRow(row.record, mapping);
             let reason: string | undefined;
             if (!m.ok) reason = m.reason;
@@ -448,11 +492,14 @@ export async function importContacts(opts: ImportOptions): Promise<ImportSummary
       // Rows after the last chunk (all rejected, or none) are done too.
       done.rows = Math.max(done.rows, record);
     }
-    await saveCheckpoint(finished).catch((e: unknown) => notice(`checkpoint not saved: ${(e as Error).message}`));
+    // A task that does not exist has no progress to keep: no checkpoint for it (nothing was done).
+    const taskMissing = failure !== undefined && isTaskMissing(failure) && done.rows === resumeFrom;
+    if (!taskMissing) await saveCheckpoint(finished).catch((e: unknown) => notice(`checkpoint not saved: ${(e as Error).message}`));
     progress(true);
     const elapsedMs = now() - started;
-    // An empty reject file is removed only when the import finished: a checkpoint may refer to it.
-    await rw.close(finished);
+    // A reject file with no rejected row (the header alone) is removed, finished or not: a checkpoint
+    // that refers to it records the header's length, and resuming recreates a missing header-only file.
+    await rw.close(true);
     rejects = undefined;
     const summary: ImportSummary = {
       ...base(),
@@ -464,6 +511,10 @@ export async function importContacts(opts: ImportOptions): Promise<ImportSummary
     if (failure) {
       if (failure instanceof ImportFileError) throw failure;
       const why = failure instanceof Error ? failure.message : String(failure);
+      if (taskMissing) {
+        // Rerunning would fail the same way: say what is wrong instead of advising to resume.
+        throw new ImportFailedError(`import stopped: task ${opts.taskId} does not exist (${why}); check --task (zhichi tasks list shows the tasks); nothing was imported`, summary, { cause: failure });
+      }
       throw new ImportFailedError(
         `import stopped after ${done.rows} of the file's rows were done (line ${done.lastLine}): ${why}; rerun the same command to resume`,
         summary,

@@ -1,4 +1,5 @@
-import { createReadStream, statSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
+import jschardet from 'jschardet';
 import { Parser, type Options as CsvOptions } from 'csv-parse';
 import { extname } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -25,6 +26,11 @@ export interface RowSource {
    * or `batches`, not both: they share one reader.
    */
   batches: AsyncIterable<SourceRow[]>;
+  /**
+   * Text encoding used to decode a CSV/TSV/JSONL file, and why, when it was detected rather than given:
+   * `reason` is null for plain UTF-8 (nothing to tell) and for XLSX.
+   */
+  encoding?: { name: string; reason: string | null } | undefined;
   /** Bytes of the file consumed so far (for progress and ETA). */
   bytesRead(): number;
   /** Size of the file in bytes. */
@@ -80,6 +86,8 @@ export async function openRows(file: string, options: SourceOptions = {}): Promi
   }
   if (format === 'xlsx') return openXlsx(file, totalBytes, options);
   if (options.encoding !== undefined) checkEncoding(options.encoding);
+  // No --encoding: look at the start of the file (a GBK file from Excel on Chinese Windows is not UTF-8).
+  const encoding = options.encoding !== undefined ? { name: options.encoding, reason: null } : detectEncoding(readSample(file));
   // Small reads: each read becomes a batch of rows at once, and rows still waiting while requests
   // are in flight outlive young-generation GCs; 16 KiB keeps a batch to a few hundred rows at no
   // cost in throughput.
@@ -89,16 +97,68 @@ export async function openRows(file: string, options: SourceOptions = {}): Promi
   input.on('data', (c) => {
     bytes += c.length;
   });
-  const decoded = decode(input, options.encoding);
+  const decoded = decode(input, encoding.name);
   const text = crlfToLf();
   // pipe() does not forward errors: a read error must still reach the parser.
   input.on('error', (e) => text.destroy(e));
   decoded.on('error', (e) => text.destroy(e));
   decoded.pipe(text);
-  const base = { format, totalBytes, bytesRead: () => bytes, close: () => input.destroy() };
+  const base = { format, totalBytes, encoding, bytesRead: () => bytes, close: () => input.destroy() };
   if (format === 'jsonl') return { ...base, columns: undefined, ...fromRows(jsonlRows(text)) };
   const delimiter = options.delimiter ?? (format === 'tsv' ? '\t' : ',');
   return csvSource(text, delimiter, base, file);
+}
+
+/** The first 64 KiB of a file, for encoding detection. */
+function readSample(file: string): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(64 * 1024);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// Encodings of East Asian files a detector may name: trusted whatever its confidence (a short sample
+// gives a low one); GB2312 and GBK are subsets of GB18030, which decodes them all.
+const CJK_ENCODINGS: Record<string, string> = {
+  gb2312: 'gb18030', gbk: 'gb18030', gb18030: 'gb18030', big5: 'big5', 'euc-tw': 'big5',
+  'euc-jp': 'euc-jp', shift_jis: 'shift_jis', 'iso-2022-jp': 'iso-2022-jp', 'euc-kr': 'euc-kr',
+};
+
+function supported(encoding: string): boolean {
+  try {
+    new TextDecoder(encoding);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The encoding of a text file from its first bytes: a byte order mark; else UTF-8 when the bytes are
+ * valid UTF-8 (reason null: nothing to tell); else what jschardet finds (an East Asian encoding whatever
+ * its confidence, another one at 0.8 or more); else GB18030, what Excel saves CSV as on Chinese Windows.
+ */
+export function detectEncoding(sample: Uint8Array): { name: string; reason: string | null } {
+  if (sample[0] === 0xef && sample[1] === 0xbb && sample[2] === 0xbf) return { name: 'utf-8', reason: null };
+  if (sample[0] === 0xff && sample[1] === 0xfe) return { name: 'utf-16le', reason: 'UTF-16LE byte order mark' };
+  if (sample[0] === 0xfe && sample[1] === 0xff) return { name: 'utf-16be', reason: 'UTF-16BE byte order mark' };
+  try {
+    // stream: a multi-byte character cut at the end of the sample is not an error.
+    new TextDecoder('utf-8', { fatal: true }).decode(sample, { stream: true });
+    return { name: 'utf-8', reason: null };
+  } catch {
+    /* not UTF-8 */
+  }
+  const found = jschardet.detect(Buffer.from(sample.buffer, sample.byteOffset, sample.byteLength));
+  const name = typeof found.encoding === 'string' ? found.encoding.toLowerCase() : '';
+  const cjk = CJK_ENCODINGS[name];
+  if (cjk !== undefined) return { name: cjk, reason: `not UTF-8; detected ${found.encoding}` };
+  if (name !== '' && found.confidence >= 0.8 && supported(name)) return { name, reason: `not UTF-8; detected ${found.encoding} (confidence ${found.confidence.toFixed(2)})` };
+  return { name: 'gb18030', reason: 'not UTF-8 and no confident detection; assuming GB18030/GBK (what Excel saves on Chinese Windows)' };
 }
 
 function checkEncoding(encoding: string): void {
@@ -316,6 +376,41 @@ function cellValue(v: unknown): unknown {
   return String(v);
 }
 
+/** Excel serial day number (1900 date system) of 1970-01-01. */
+const EXCEL_EPOCH_DAYS = 25569;
+
+/**
+ * What a date/time number format shows: a date, a time, or both (sections, quoted text, colours and
+ * escapes aside). `m` alone is minutes next to `h` or `s`, else a month; both lead to the same answer.
+ */
+function dateParts(numFmt: string): { date: boolean; time: boolean; seconds: boolean } | undefined {
+  const f = numFmt.split(';')[0]!.replace(/"[^"]*"|\\.|\[(?!h\]|m\]|s\])[^\]]*\]/gi, '').toLowerCase();
+  const date = /[yd]/.test(f) || (/m/.test(f) && !/[hs]/.test(f));
+  const time = /[hs]|am\/pm|a\/p/.test(f);
+  if (!date && !time) return undefined;
+  return { date, time, seconds: /s/.test(f) };
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * A numeric cell as the text Excel shows for a date or time format (`2026-12-09`, `09:30`,
+ * `2026-12-09 09:30:15`); any other number as it is. Excel stores wall-clock time without a zone:
+ * the value is read in UTC, where exceljs puts it.
+ */
+function shownValue(v: unknown, numFmt: string | undefined): unknown {
+  const inner = typeof v === 'object' && v !== null && !(v instanceof Date) && 'result' in v ? (v as { result: unknown }).result : v;
+  const parts = typeof numFmt === 'string' ? dateParts(numFmt) : undefined;
+  if (parts === undefined || (typeof inner !== 'number' && !(inner instanceof Date))) return cellValue(inner);
+  const ms = inner instanceof Date ? inner.getTime() : Math.round((inner - EXCEL_EPOCH_DAYS) * 86_400_000);
+  if (!Number.isFinite(ms)) return cellValue(inner);
+  // Serial fractions carry float noise (09:29:59.9996): Excel shows the nearest second.
+  const d = new Date(Math.round(ms / 1000) * 1000);
+  const day = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+  const time = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}${parts.seconds ? `:${pad(d.getUTCSeconds())}` : ''}`;
+  return parts.date && parts.time ? `${day} ${time}` : parts.date ? day : time;
+}
+
 async function openXlsx(file: string, totalBytes: number, options: SourceOptions): Promise<RowSource> {
   // exceljs is heavy: loaded only when an .xlsx file is imported.
   const mod = (await import('exceljs')) as unknown as { default?: typeof import('exceljs') } & typeof import('exceljs');
@@ -329,7 +424,8 @@ async function openXlsx(file: string, totalBytes: number, options: SourceOptions
     sharedStrings: 'cache',
     worksheets: 'emit',
     hyperlinks: 'ignore',
-    styles: 'ignore',
+    // Styles carry each cell's number format: what tells a date (46366) from a number.
+    styles: 'cache',
     entries: 'emit',
   });
   const wanted = options.sheet;
@@ -379,7 +475,11 @@ async function openXlsx(file: string, totalBytes: number, options: SourceOptions
       const obj: Record<string, unknown> = {};
       let any = false;
       for (let i = 1; i < values.length; i++) {
-        const v = cellValue(values[i]);
+        const raw = values[i];
+        // Dates and times as a person sees them in Excel, per the cell's number format.
+        const v = raw instanceof Date || typeof raw === 'number' || (typeof raw === 'object' && raw !== null && 'result' in raw)
+          ? shownValue(raw, r.value.getCell(i).numFmt)
+          : cellValue(raw);
         if (v === undefined || v === '') continue;
         any = true;
         const name = cols[i - 1];

@@ -90,6 +90,33 @@ function dashBackfill(s: string): string[] {
   ];
 }
 
+// ---- migration 2: conflicts (issue 12) ------------------------------------------------------------
+
+/**
+ * A push whose key is stored already but whose body differs (canonical JSON hash) is not a duplicate:
+ * it is kept here, once per key and distinct body, beside the event stored first (`event_id`).
+ */
+const conflictsTable = (s: string, id: string, blob: string) => [
+  `CREATE TABLE ${s}zhichi_conflicts (
+    id ${id},
+    event_key TEXT NOT NULL,
+    event_id BIGINT,
+    first_hash TEXT NOT NULL,
+    new_hash TEXT NOT NULL,
+    raw ${blob} NOT NULL,
+    content_type TEXT,
+    received_at BIGINT NOT NULL,
+    remote_addr TEXT,
+    task_id TEXT,
+    out_id TEXT,
+    call_id TEXT,
+    attempt INTEGER,
+    instance_id TEXT,
+    UNIQUE (event_key, new_hash)
+  )`,
+  `CREATE INDEX zhichi_conflicts_task ON ${s}zhichi_conflicts (task_id)`,
+];
+
 /** SQLite migrations. */
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
   {
@@ -131,6 +158,11 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       // Partial: replay scans only what is not delivered yet, which stays small.
       "CREATE INDEX zhichi_events_undelivered ON zhichi_events (id) WHERE delivery_status <> 'delivered'",
     ],
+  },
+  {
+    // Issue 12: conflicting pushes (same key, different body), kept instead of dropped as duplicates.
+    version: 2,
+    statements: conflictsTable('', 'INTEGER PRIMARY KEY AUTOINCREMENT', 'BLOB'),
   },
   {
     // Dashboard rollups (src/push/read-model.ts): the overview and the task view read a few small tables,
@@ -204,6 +236,11 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX zhichi_events_received ON {s}.zhichi_events (received_at)',
       "CREATE INDEX zhichi_events_undelivered ON {s}.zhichi_events (id) WHERE delivery_status <> 'delivered'",
     ],
+  },
+  {
+    // Issue 12: conflicting pushes (same key, different body), as in SQLite.
+    version: 2,
+    statements: conflictsTable('{s}.', 'BIGSERIAL PRIMARY KEY', 'BYTEA'),
   },
   {
     // Dashboard rollups, as in SQLite; one statement-level trigger per insert statement (a whole batch),

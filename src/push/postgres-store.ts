@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import {
-  INSERT_COLUMNS, MAX_DELIVERY_ERROR, insertValues, redactLocation, rowToEvent, whereClause,
-  type DeliveryUpdate, type EventIdentity, type EventQuery, type EventStore, type InsertResult, type NewEvent,
+  CONFLICT_COLUMNS, INSERT_COLUMNS, MAX_DELIVERY_ERROR, canonicalBodyHash, conflictValues, conflictWhere, insertValues, redactLocation,
+  rowToConflict, rowToEvent, whereClause, type ConflictQuery, type ConflictRecord, type DeliveryUpdate, type EventIdentity, type EventQuery, type EventStore, type InsertResult, type NewEvent,
   type OpenStoreOptions, type StoredEvent,
 } from './store.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
@@ -49,6 +49,11 @@ export function arrayLiteral(kind: ArrayType, values: readonly unknown[]): strin
  * however many commits, for at most this much more relay lag (relays also poll).
  */
 const NOTIFY_GAP_MS = 20;
+
+const CONFLICT_TYPES: Record<(typeof CONFLICT_COLUMNS)[number], string> = {
+  event_key: 'text', event_id: 'int8', first_hash: 'text', new_hash: 'text', raw: 'bytea', content_type: 'text', received_at: 'int8',
+  remote_addr: 'text', task_id: 'text', out_id: 'text', call_id: 'text', attempt: 'int4', instance_id: 'text',
+};
 
 /** Quotes an SQL identifier. */
 function ident(name: string): string {
@@ -154,10 +159,48 @@ export class PostgresEventStore implements EventStore {
     const { rows } = await this.#pool.query<{ id: string; event_key: string }>({ name: this.#insertName, text: this.#insertSql, values: params });
     if (rows.length > 0) this.#notify();
     const ids = new Map(rows.map((r) => [r.event_key, Number(r.id)]));
-    return events.map((e, i) => {
+    const results: InsertResult[] = events.map((e, i) => {
       const id = firstIndex.get(e.key) === i ? ids.get(e.key) : undefined;
       return id !== undefined ? { inserted: true, id } : { inserted: false, id: null };
     });
+    // Pushes not inserted: a true duplicate, or a conflict (same key, different body) to keep.
+    const notInserted = events.map((e, i) => [e, i] as const).filter(([e, i]) => !results[i]!.inserted && e.source === 'push');
+    if (notInserted.length > 0) await this.#recordConflicts(notInserted, results);
+    return results;
+  }
+
+  /**
+   * Compares each push that was not inserted with the push stored under its key and keeps a conflict
+   * record when the canonical bodies differ (reconciled records have another shape: not compared).
+   * Runs after the insert committed; a crash in between means no 2xx went out, so the sender resends
+   * and the comparison runs again.
+   */
+  async #recordConflicts(items: ReadonlyArray<readonly [NewEvent, number]>, results: InsertResult[]): Promise<void> {
+    const keys = [...new Set(items.map(([e]) => e.key))];
+    const { rows } = await this.#pool.query<{ id: string; event_key: string; source: string; raw: Buffer; content_type: string | null }>(
+      `SELECT id, event_key, source, raw, content_type FROM ${this.#t} WHERE event_key = ANY($1::text[])`,
+      [keys],
+    );
+    const stored = new Map(rows.map((r) => [r.event_key, r]));
+    const conflictRows: unknown[][] = CONFLICT_COLUMNS.map(() => []);
+    let n = 0;
+    for (const [e, i] of items) {
+      const row = stored.get(e.key);
+      if (!row || row.source !== 'push') continue;
+      const first = canonicalBodyHash(row.raw, row.content_type);
+      const next = canonicalBodyHash(e.raw, e.contentType);
+      if (first === next) continue;
+      results[i] = { inserted: false, id: null, conflict: true };
+      conflictValues(e, Number(row.id), first, next).forEach((v, c) => conflictRows[c]!.push(v));
+      n++;
+    }
+    if (n === 0) return;
+    await this.#pool.query(
+      `INSERT INTO ${ident(this.schema)}.zhichi_conflicts (${CONFLICT_COLUMNS.join(', ')})
+       SELECT * FROM unnest(${CONFLICT_COLUMNS.map((c, i) => `$${i + 1}::${CONFLICT_TYPES[c]}[]`).join(', ')})
+       ON CONFLICT (event_key, new_hash) DO NOTHING`,
+      conflictRows,
+    );
   }
 
   /**
@@ -210,7 +253,7 @@ export class PostgresEventStore implements EventStore {
   async query(q: EventQuery = {}): Promise<StoredEvent[]> {
     this.#check();
     const w = whereClause(q, (i) => `$${i}`, true);
-    const { rows } = await this.#pool.query(`SELECT * FROM ${this.#t}${w.sql} ORDER BY id LIMIT $${w.params.length + 1}`, [
+    const { rows } = await this.#pool.query(`SELECT * FROM ${this.#t}${w.sql} ORDER BY id${q.order === 'newest' ? ' DESC' : ''} LIMIT $${w.params.length + 1}`, [
       ...w.params,
       q.limit ?? 1000,
     ]);
@@ -221,6 +264,23 @@ export class PostgresEventStore implements EventStore {
     this.#check();
     const w = whereClause(q, (i) => `$${i}`, false);
     const { rows } = await this.#pool.query<{ n: string }>(`SELECT COUNT(*) AS n FROM ${this.#t}${w.sql}`, w.params);
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async conflicts(q: ConflictQuery = {}): Promise<ConflictRecord[]> {
+    this.#check();
+    const w = conflictWhere(q, (i) => `$${i}`, true);
+    const { rows } = await this.#pool.query(
+      `SELECT * FROM ${ident(this.schema)}.zhichi_conflicts${w.sql} ORDER BY id${q.order === 'newest' ? ' DESC' : ''} LIMIT $${w.params.length + 1}`,
+      [...w.params, q.limit ?? 1000],
+    );
+    return rows.map(rowToConflict);
+  }
+
+  async countConflicts(q: ConflictQuery = {}): Promise<number> {
+    this.#check();
+    const w = conflictWhere(q, (i) => `$${i}`, false);
+    const { rows } = await this.#pool.query<{ n: string }>(`SELECT COUNT(*) AS n FROM ${ident(this.schema)}.zhichi_conflicts${w.sql}`, w.params);
     return Number(rows[0]?.n ?? 0);
   }
 

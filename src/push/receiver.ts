@@ -103,8 +103,10 @@ export interface ReceiverStats {
   requests: number;
   /** Events newly stored. */
   stored: number;
-  /** Events answered 2xx but already stored. */
+  /** Events answered 2xx but already stored with the same body. */
   duplicates: number;
+  /** Events answered 2xx whose key was stored with a different body: kept as conflict records. */
+  conflicts: number;
   /** Stored events whose shape was not the contract's. */
   unknown: number;
   /** Rejected requests by HTTP status. */
@@ -199,7 +201,7 @@ export class PushReceiver {
   #drainWaiters: Array<() => void> = [];
   #closing = false;
   #closed: Promise<void> | null = null;
-  readonly #stats: Omit<ReceiverStats, 'commits' | 'delivery'> = { requests: 0, stored: 0, duplicates: 0, unknown: 0, rejected: {} };
+  readonly #stats: Omit<ReceiverStats, 'commits' | 'delivery'> = { requests: 0, stored: 0, duplicates: 0, conflicts: 0, unknown: 0, rejected: {} };
 
   /** Builds a receiver on an already open store; prefer {@link createPushReceiver}. */
   constructor(store: EventStore, options: PushReceiverOptions, ownsStore = false) {
@@ -346,6 +348,12 @@ export class PushReceiver {
     const wanted = this.#dispatcher.handlers.size > 0;
     results.forEach((r, idx) => {
       const p = i.events[idx]!;
+      if (r.conflict) {
+        // Same key as a stored push, different body: kept as a conflict record, never silently dropped.
+        this.#stats.conflicts++;
+        this.#log.warn(`push ${p.key} conflicts with a stored event (same key, different body); the stored event stays, the new body is kept as a conflict (zhichi results conflicts)`, { key: p.key });
+        return;
+      }
       if (!r.inserted || r.id === null) {
         this.#stats.duplicates++;
         return;

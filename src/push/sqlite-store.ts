@@ -2,8 +2,8 @@ import { closeSync, fdatasync, fsyncSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import {
-  INSERT_COLUMNS, MAX_DELIVERY_ERROR, insertValues, rowToEvent, whereClause,
-  type DeliveryUpdate, type EventIdentity, type EventQuery, type EventStore, type InsertResult, type NewEvent,
+  CONFLICT_COLUMNS, INSERT_COLUMNS, MAX_DELIVERY_ERROR, canonicalBodyHash, conflictValues, conflictWhere, insertValues, rowToConflict,
+  rowToEvent, whereClause, type ConflictQuery, type ConflictRecord, type DeliveryUpdate, type EventIdentity, type EventQuery, type EventStore, type InsertResult, type NewEvent,
   type OpenStoreOptions, type StoredEvent,
 } from './store.js';
 import { SQLITE_MIGRATIONS, SQLITE_ROLLUP } from './migrations.js';
@@ -22,6 +22,8 @@ export class SqliteEventStore implements EventStore {
   readonly #db: Database;
   readonly #insert: Statement;
   readonly #deliver: Statement;
+  readonly #stored: Statement;
+  readonly #insertConflict: Statement;
   readonly #insertMany: (events: readonly NewEvent[]) => InsertResult[];
   readonly #deliverMany: (updates: readonly DeliveryUpdate[]) => void;
   /** Path of the WAL file to flush after each insert commit; null when no flush is wanted. */
@@ -43,13 +45,17 @@ export class SqliteEventStore implements EventStore {
     this.#deliver = db.prepare(
       'UPDATE zhichi_events SET delivery_status = ?, delivery_error = ?, delivered_at = ?, delivery_attempts = delivery_attempts + 1 WHERE id = ?',
     );
+    this.#stored = db.prepare('SELECT id, source, raw, content_type FROM zhichi_events WHERE event_key = ?');
+    this.#insertConflict = db.prepare(
+      `INSERT INTO zhichi_conflicts (${CONFLICT_COLUMNS.join(', ')}) VALUES (${CONFLICT_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (event_key, new_hash) DO NOTHING`,
+    );
     const rollup = SQLITE_ROLLUP.map((sql) => db.prepare(sql));
     this.#insertMany = db.transaction((events: readonly NewEvent[]) => {
       let first = 0;
       let last = 0;
-      const results = events.map((e) => {
+      const results = events.map((e): InsertResult => {
         const info = this.#insert.run(insertValues(e));
-        if (info.changes !== 1) return { inserted: false, id: null };
+        if (info.changes !== 1) return this.#conflictCheck(e) ? { inserted: false, id: null, conflict: true } : { inserted: false, id: null };
         last = Number(info.lastInsertRowid);
         if (first === 0) first = last;
         return { inserted: true, id: last };
@@ -63,6 +69,22 @@ export class SqliteEventStore implements EventStore {
         this.#deliver.run(u.status, u.error?.slice(0, MAX_DELIVERY_ERROR) ?? null, u.status === 'delivered' ? u.at : null, u.id);
       }
     });
+  }
+
+  /**
+   * A push whose key is stored already: true (and a conflict record kept, in the insert's transaction)
+   * when the stored push's canonical body differs. A reconciled record has the API's shape, not the
+   * push's, so only push against push is compared.
+   */
+  #conflictCheck(e: NewEvent): boolean {
+    if (e.source !== 'push') return false;
+    const row = this.#stored.get(e.key) as { id: number; source: string; raw: Buffer; content_type: string | null } | undefined;
+    if (!row || row.source !== 'push') return false;
+    const first = canonicalBodyHash(row.raw, row.content_type);
+    const next = canonicalBodyHash(e.raw, e.contentType);
+    if (first === next) return false;
+    this.#insertConflict.run(conflictValues(e, Number(row.id), first, next));
+    return true;
   }
 
   /** Opens (creating if needed) the file, sets WAL and runs pending migrations. */
@@ -165,7 +187,7 @@ export class SqliteEventStore implements EventStore {
     this.#check();
     const w = whereClause(q, () => '?', true);
     const rows = this.#db
-      .prepare(`SELECT * FROM zhichi_events${w.sql} ORDER BY id LIMIT ?`)
+      .prepare(`SELECT * FROM zhichi_events${w.sql} ORDER BY id${q.order === 'newest' ? ' DESC' : ''} LIMIT ?`)
       .all(...w.params, q.limit ?? 1000) as Record<string, unknown>[];
     return rows.map(rowToEvent);
   }
@@ -174,6 +196,22 @@ export class SqliteEventStore implements EventStore {
     this.#check();
     const w = whereClause(q, () => '?', false);
     const row = this.#db.prepare(`SELECT COUNT(*) AS n FROM zhichi_events${w.sql}`).get(...w.params) as { n: number };
+    return Number(row.n);
+  }
+
+  async conflicts(q: ConflictQuery = {}): Promise<ConflictRecord[]> {
+    this.#check();
+    const w = conflictWhere(q, () => '?', true);
+    const rows = this.#db
+      .prepare(`SELECT * FROM zhichi_conflicts${w.sql} ORDER BY id${q.order === 'newest' ? ' DESC' : ''} LIMIT ?`)
+      .all(...w.params, q.limit ?? 1000) as Record<string, unknown>[];
+    return rows.map(rowToConflict);
+  }
+
+  async countConflicts(q: ConflictQuery = {}): Promise<number> {
+    this.#check();
+    const w = conflictWhere(q, () => '?', false);
+    const row = this.#db.prepare(`SELECT COUNT(*) AS n FROM zhichi_conflicts${w.sql}`).get(...w.params) as { n: number };
     return Number(row.n);
   }
 

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { ExtractedFields } from './extract.js';
+import { decodeRaw } from './events.js';
 
 /** Where an event came from: a push to the receiver, or a backfill by reconciliation. */
 export type EventSource = 'push' | 'reconcile';
@@ -22,11 +24,55 @@ export interface NewEvent {
   instanceId?: string | null;
 }
 
-/** Result of inserting one event: `inserted` is false for a duplicate key (the first copy stays). */
+/**
+ * Result of inserting one event: `inserted` is false for a key already stored (the first copy stays).
+ * Such a push is a true duplicate when its body is the stored one's (same canonical JSON), and a
+ * `conflict` when it differs: then a conflict record keeps the new body (see {@link EventStore.conflicts}).
+ */
 export interface InsertResult {
   inserted: boolean;
-  /** Row id of the new event; null for a duplicate. */
+  /** Row id of the new event; null for a duplicate or a conflict. */
   id: number | null;
+  /** True when the key was stored already with a different body (both pushes); the new body is kept as a conflict. */
+  conflict?: boolean;
+}
+
+/**
+ * A push that reused a stored event's key with a different body (an id namespace reused after a server
+ * restart, a sender bug): the stored event stays, the new body is kept here. One record per key and
+ * distinct body; a resend of the same conflicting body is a duplicate of the record.
+ */
+export interface ConflictRecord {
+  id: number;
+  key: string;
+  /** Row id of the event stored first under this key. */
+  eventId: number | null;
+  /** sha256 of the canonical body of the stored event and of the new one. */
+  firstHash: string;
+  newHash: string;
+  /** The new push's exact bytes. */
+  raw: Buffer;
+  contentType: string | null;
+  receivedAt: number;
+  remoteAddress: string | null;
+  taskId: string | null;
+  outId: string | null;
+  callId: string | null;
+  attempt: number | null;
+  instanceId: string | null;
+}
+
+/** Filters for reading conflicts back. */
+export interface ConflictQuery {
+  taskId?: string;
+  /** Only conflicts received at or after this epoch ms. */
+  since?: number;
+  /** Cursor: ids greater than this (oldest first) or, with `order: 'newest'`, smaller than this. */
+  afterId?: number;
+  /** @default 'oldest' (id order) */
+  order?: 'oldest' | 'newest';
+  /** @default 1000 */
+  limit?: number;
 }
 
 /** One stored event, as read back. Missing fields are null. */
@@ -82,6 +128,11 @@ export interface EventQuery {
   source?: EventSource;
   known?: boolean;
   delivery?: readonly DeliveryStatus[];
+  /**
+   * `oldest`: id order, `afterId` is a lower bound. `newest`: reverse id order, and `afterId` is an upper
+   * bound (ids smaller than it), so a cursor pages backwards in time. @default 'oldest'
+   */
+  order?: 'oldest' | 'newest';
   /** @default 1000 */
   limit?: number;
 }
@@ -107,10 +158,14 @@ export interface EventStore {
   insert(events: readonly NewEvent[]): Promise<InsertResult[]>;
   /** Records consumer outcomes in one transaction. */
   setDelivery(updates: readonly DeliveryUpdate[]): Promise<void>;
-  /** Events matching the query, in id order. */
+  /** Events matching the query, in id order (reverse id order with `order: 'newest'`). */
   query(q?: EventQuery): Promise<StoredEvent[]>;
   /** Number of events matching the query (ignores `afterId`/`limit`). */
   count(q?: EventQuery): Promise<number>;
+  /** Conflicting pushes (same key as a stored event, different body), in id order. */
+  conflicts(q?: ConflictQuery): Promise<ConflictRecord[]>;
+  /** Number of conflicts matching the query (ignores `afterId`/`limit`). */
+  countConflicts(q?: ConflictQuery): Promise<number>;
   /** Identity columns of every event of a task. */
   identities(taskId: string): Promise<EventIdentity[]>;
   /** Current schema version. */
@@ -245,6 +300,85 @@ export function rowToEvent(r: Record<string, unknown>): StoredEvent {
   };
 }
 
+/**
+ * sha256 of a body's canonical form, to tell a true duplicate (the same push sent again, maybe with its
+ * keys in another order, other whitespace, or a new `pushTime`: the send time of that attempt) from a
+ * conflict: JSON is re-serialised with sorted keys and without a top-level `pushTime`; a body that is
+ * not JSON is hashed as decoded text.
+ */
+export function canonicalBodyHash(raw: Uint8Array, contentType: string | null): string {
+  const text = decodeRaw(raw, contentType);
+  let canonical = text;
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) delete (value as Record<string, unknown>)['pushTime'];
+    canonical = JSON.stringify(sortKeys(value));
+  } catch {
+    /* not JSON: the text itself */
+  }
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
+    return out;
+  }
+  return v;
+}
+
+/** Columns of a conflict record in insert order (both dialects). */
+export const CONFLICT_COLUMNS = [
+  'event_key', 'event_id', 'first_hash', 'new_hash', 'raw', 'content_type', 'received_at', 'remote_addr',
+  'task_id', 'out_id', 'call_id', 'attempt', 'instance_id',
+] as const;
+
+/** The values of a conflict record in {@link CONFLICT_COLUMNS} order. */
+export function conflictValues(e: NewEvent, eventId: number | null, firstHash: string, newHash: string): unknown[] {
+  const f = e.fields;
+  return [
+    e.key, eventId, firstHash, newHash, e.raw, e.contentType, e.receivedAt, e.remoteAddress,
+    f.taskId ?? null, f.outId ?? null, f.callId ?? null, f.attempt ?? null, e.instanceId ?? null,
+  ];
+}
+
+/** Maps a row of `zhichi_conflicts` (either dialect) to a {@link ConflictRecord}. */
+export function rowToConflict(r: Record<string, unknown>): ConflictRecord {
+  const raw = r['raw'];
+  return {
+    id: Number(r['id']),
+    key: String(r['event_key']),
+    eventId: num(r['event_id']),
+    firstHash: String(r['first_hash']),
+    newHash: String(r['new_hash']),
+    raw: Buffer.isBuffer(raw) ? raw : Buffer.from((raw as Uint8Array | undefined) ?? new Uint8Array(0)),
+    contentType: str(r['content_type']),
+    receivedAt: Number(r['received_at']),
+    remoteAddress: str(r['remote_addr']),
+    taskId: str(r['task_id']),
+    outId: str(r['out_id']),
+    callId: str(r['call_id']),
+    attempt: num(r['attempt']),
+    instanceId: str(r['instance_id']),
+  };
+}
+
+/** WHERE clause of a conflict query. */
+export function conflictWhere(q: ConflictQuery, ph: (i: number) => string, withCursor: boolean): { sql: string; params: unknown[] } {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  const add = (cond: (p: string) => string, v: unknown) => {
+    params.push(v);
+    parts.push(cond(ph(params.length)));
+  };
+  if (q.taskId !== undefined) add((p) => `task_id = ${p}`, q.taskId);
+  if (q.since !== undefined) add((p) => `received_at >= ${p}`, q.since);
+  if (withCursor && q.afterId !== undefined) add((p) => (q.order === 'newest' ? `id < ${p}` : `id > ${p}`), q.afterId);
+  return { sql: parts.length ? ` WHERE ${parts.join(' AND ')}` : '', params };
+}
+
 /** Longest delivery error kept in the store. */
 export const MAX_DELIVERY_ERROR = 1000;
 
@@ -258,7 +392,7 @@ export function whereClause(q: EventQuery, ph: (i: number) => string, withCursor
   };
   if (q.taskId !== undefined) add((p) => `task_id = ${p}`, q.taskId);
   if (q.since !== undefined) add((p) => `received_at >= ${p}`, q.since);
-  if (withCursor && q.afterId !== undefined) add((p) => `id > ${p}`, q.afterId);
+  if (withCursor && q.afterId !== undefined) add((p) => (q.order === 'newest' ? `id < ${p}` : `id > ${p}`), q.afterId);
   if (q.source !== undefined) add((p) => `source = ${p}`, q.source);
   if (q.known !== undefined) add((p) => `known = ${p}`, q.known ? 1 : 0);
   if (q.delivery !== undefined && q.delivery.length > 0) {

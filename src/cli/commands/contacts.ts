@@ -1,5 +1,6 @@
 import { isAbsolute, join } from 'node:path';
 import type { Command } from 'commander';
+import type { ZhichiClient } from '../../client.js';
 import { CONTACT_STATUS, MAX_CONTACTS_PER_REQUEST, callResultName, enumName, type Contact } from '../../contract/index.js';
 import { importContacts, type ImportFormat, type ImportSummary } from '../../import/index.js';
 import { collect, groupCommand, intFlag, withClient } from '../context.js';
@@ -57,6 +58,22 @@ interface ImportOpts {
 }
 
 /** `zhichi contacts add|import|get`. */
+/**
+ * Variables of the task's script template (task detail `templateId`, then `GET templates`), to warn
+ * when the file lacks them. Best effort: a task or template the API does not show gives none (a task
+ * that does not exist is then reported by the import itself).
+ */
+async function variablesOf(client: ZhichiClient, taskId: string): Promise<string[] | undefined> {
+  try {
+    const task = await client.tasks.get(taskId);
+    if (typeof task.templateId !== 'string') return undefined;
+    const template = (await client.templates.list()).find((t) => t.templateId === task.templateId);
+    return template?.variables;
+  } catch {
+    return undefined;
+  }
+}
+
 export function register(program: Command, io: CliIO): void {
   const contacts = groupCommand(program.command('contacts').description('add, import and look up the contacts of a task'));
   const abs = (f: string) => (isAbsolute(f) ? f : join(io.cwd, f));
@@ -105,7 +122,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--delimiter <char>', 'CSV delimiter (default , or tab for .tsv)')
     .option('--sheet <name|n>', 'XLSX worksheet name or 1-based position (default the first)')
     .option('--rejects <file>', 'where bad rows go (default <file>.rejects.csv)')
-    .option('--checkpoint <file>', 'checkpoint file (default <file>.checkpoint.json)')
+    .option('--checkpoint <file>', 'checkpoint file (default <file>.<taskId>.checkpoint.json: one per file and task)')
     .option('--no-checkpoint', 'do not read or write a checkpoint')
     .option('--restart', 'ignore the checkpoint and start from the first row (the server still skips known outIds)')
     .option('--concurrency <n>', 'requests in flight', intFlag('--concurrency', 1, 64), 4)
@@ -113,6 +130,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--no-progress', 'no progress output')
     .action(async (opts: ImportOpts, cmd: Command) => {
       await withClient(cmd, io, async (client, flags) => {
+        const templateVariables = await variablesOf(client, opts.task!);
         const view = opts.progress === false || flags.json ? undefined : importProgress(io, 'import');
         let summary: ImportSummary;
         try {
@@ -134,6 +152,7 @@ export function register(program: Command, io: CliIO): void {
             signal: io.signal,
             onProgress: view ? (p) => view.update(p) : undefined,
             onNotice: (m) => io.stderr(`import: ${m}\n`),
+            templateVariables,
           });
         } finally {
           view?.stop();

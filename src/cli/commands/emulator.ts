@@ -8,6 +8,7 @@ interface EmulatorFlags {
   port?: number;
   host?: string;
   seed?: number;
+  idNamespace?: string;
   speed?: number;
   manual?: boolean;
   start?: number;
@@ -29,6 +30,7 @@ export const EMULATOR_ENV = {
   host: 'ZHICHI_EMULATOR_HOST',
   seed: 'ZHICHI_EMULATOR_SEED',
   speed: 'ZHICHI_EMULATOR_SPEED',
+  idNamespace: 'ZHICHI_EMULATOR_ID_NAMESPACE',
 } as const;
 
 /** Builds the emulator's options from flags, then env (`ZHICHI_*`), then its defaults. */
@@ -47,6 +49,11 @@ export function emulatorOptions(f: EmulatorFlags, io: CliIO, cmd: Command): Emul
   if (port !== undefined) o.port = port;
   if (host !== undefined) o.host = host;
   if (seed !== undefined) o.seed = seed;
+  const ns = f.idNamespace ?? fromEnv(EMULATOR_ENV.idNamespace, (v) => v);
+  if (ns !== undefined) {
+    if (!/^[0-9a-f]{8}$/.test(ns)) throw new CliError(`--id-namespace must be 8 lowercase hex characters, such as 0a1b2c3d (got "${ns}")`, EXIT.USAGE);
+    o.idNamespace = ns;
+  }
   if (conn.apiKey) o.apiKey = conn.apiKey;
   if (conn.apiSecret) o.apiSecret = conn.apiSecret;
   if (conn.companyId) o.companyId = conn.companyId;
@@ -79,6 +86,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--port <n>', `TCP port, 0 = any free port (env ${EMULATOR_ENV.port}, default 0)`, intFlag('--port', 0, 65_535))
     .option('--host <host>', `interface (env ${EMULATOR_ENV.host}, default 127.0.0.1)`)
     .option('--seed <n>', `seed of every random choice (env ${EMULATOR_ENV.seed}, default 1)`, intFlag('--seed', 0, 0xffffffff))
+    .option('--id-namespace <hex8>', `first 8 hex characters of every task id (env ${EMULATOR_ENV.idNamespace}, default random per start: ids never repeat across runs)`)
     .option('--speed <x>', `virtual clock speed, 3600 = one hour per second (env ${EMULATOR_ENV.speed}, default 1)`, numberFlag('--speed', 0.001, 1e9))
     .option('--manual', 'manual clock: moves only on POST /__emulator/clock/advance')
     .option('--start <time>', 'virtual start time: epoch ms, ISO time (Asia/Shanghai) or +1d', timeFlag('--start'))

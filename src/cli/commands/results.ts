@@ -8,9 +8,12 @@ import { decodeRaw } from '../../push/events.js';
 import { eventJson } from '../../push/event-json.js';
 import { forwardTo } from '../../push/forward.js';
 import { reconcile } from '../../push/reconcile.js';
-import { isPostgresLocation, openEventStore, type DeliveryStatus, type EventQuery, type EventStore, type StoredEvent } from '../../push/store.js';
+import {
+  isPostgresLocation, openEventStore, type ConflictQuery, type ConflictRecord, type DeliveryStatus, type EventQuery, type EventStore, type StoredEvent,
+} from '../../push/store.js';
 import { globals, groupCommand, intFlag, timeFlag, withClient } from '../context.js';
 import { CliError, EXIT, type CliIO } from '../io.js';
+import { limitOf, listFlags, listFooter, type ListFlags } from '../lists.js';
 import { formatTime, keyValues, printJson, table } from '../output.js';
 import { storeLocation } from './webhooks.js';
 
@@ -23,14 +26,26 @@ interface CommonFlags {
 
 /**
  * `--since`: how long ago (`30m`, `2h`, `7d`, also with a leading `-`), or an absolute time as the other
- * time flags take it (epoch ms, `2026-01-05T09:00` in Asia/Shanghai, ISO with zone).
+ * time flags take it (epoch ms, `2026-01-05T09:00` in Asia/Shanghai, ISO with zone). It is always in the
+ * past: `+30m` or a time after now is refused (it would match nothing and look like "no results").
  */
 export function sinceFlag(now: () => number = Date.now) {
   const absolute = timeFlag('--since', now);
+  const rule = 'a time in the past: 30m, 2h or 7d ago (also -30m), or a time such as 2026-01-05T09:00 or epoch ms';
   return (v: string): number => {
-    const ago = /^-?(\d+)([smhd])$/.exec(v.trim());
+    const s = v.trim();
+    const ago = /^-?(\d+)([smhd])$/.exec(s);
     if (ago) return now() - Number(ago[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[ago[2] as 's' | 'm' | 'h' | 'd'];
-    return absolute(v);
+    if (/^\+\d+[smhd]$/.test(s)) throw new CliError(`--since must be ${rule}; "${v}" is in the future (did you mean ${s.slice(1)}?)`, EXIT.USAGE);
+    let t: number;
+    try {
+      t = absolute(s);
+    } catch (err) {
+      if (err instanceof CliError && /looks like epoch seconds/.test(err.message)) throw new CliError(`--since "${v}" looks like epoch seconds: give milliseconds, or ${rule}`, EXIT.USAGE);
+      throw new CliError(`--since must be ${rule} (got "${v}")`, EXIT.USAGE);
+    }
+    if (t > now()) throw new CliError(`--since must be ${rule}; "${v}" is in the future`, EXIT.USAGE);
+    return t;
   };
 }
 
@@ -60,9 +75,9 @@ function baseQuery(f: CommonFlags): EventQuery {
   return q;
 }
 
-/** Every event matching `q`, page by page (the store is never read whole into memory). */
+/** Every event matching `q`, page by page (the store is never read whole into memory), in `q.order`. */
 async function* allEvents(store: EventStore, q: EventQuery, limit = Infinity): AsyncGenerator<StoredEvent> {
-  let afterId = 0;
+  let afterId = q.afterId ?? (q.order === 'newest' ? Number.MAX_SAFE_INTEGER : 0);
   let n = 0;
   while (n < limit) {
     const page = await store.query({ ...q, afterId, limit: Math.min(1000, limit - n) });
@@ -84,6 +99,12 @@ const CSV_COLUMNS = [
   'deliveryAttempts', 'deliveryError', 'remoteAddress', 'raw',
 ] as const;
 const TIME_COLUMNS = new Set(['receivedAt', 'startTime', 'answerTime', 'endTime']);
+
+/** A body shortened for a table cell. */
+function clip(s: string, n: number): string {
+  const one = s.replace(/\s+/g, ' ');
+  return one.length > n ? `${one.slice(0, n - 1)}…` : one;
+}
 
 function csvCell(v: unknown): string {
   if (v === null || v === undefined) return '';
@@ -137,39 +158,96 @@ export function register(program: Command, io: CliIO): void {
   const group = groupCommand(program.command('results').description('stored dialing results (from pushes and reconciliation)'));
   const now = () => Date.now();
 
-  group
-    .command('list')
-    .description('list stored results, newest last')
-    .option('--task <taskId>', 'only this task')
-    .option('--since <time>', 'received since: 30m, 2h, 7d ago, or a time (2026-01-05T09:00, epoch ms)', sinceFlag(now))
-    .option('--limit <n>', 'at most this many (default 100)', intFlag('--limit', 1, 1_000_000))
-    .option('--unknown', 'only events whose shape was not the contract\'s')
-    .option('--db <path|url>', 'event store (env ZHICHI_DB, default ./zhichi-events.db)')
-    .action(async (_o: unknown, cmd: Command) => {
-      const f = globals(cmd) as CommonFlags & { limit?: number; unknown?: boolean };
-      await withStore(f, io, async (store) => {
-        const q = baseQuery(f);
-        if (f.unknown) q.known = false;
-        const limit = f.limit ?? 100;
-        const total = await store.count(q);
-        const events: StoredEvent[] = [];
-        for await (const e of allEvents(store, q, limit)) events.push(e);
-        if (f.json) {
-          printJson(io, events.map(eventJson));
-          return;
-        }
+  listFlags(
+    group
+      .command('list')
+      .description('list stored results, newest first (--order oldest for the other way)')
+      .option('--task <taskId>', 'only this task')
+      .option('--since <time>', 'received since: 30m, 2h, 7d ago, or a time (2026-01-05T09:00, epoch ms); never in the future', sinceFlag(now))
+      .option('--unknown', 'only events whose shape was not the contract\'s')
+      .option('--db <path|url>', 'event store (env ZHICHI_DB, default ./zhichi-events.db)'),
+    'results',
+    'after-id',
+  ).action(async (_o: unknown, cmd: Command) => {
+    const f = globals(cmd) as CommonFlags & ListFlags & { unknown?: boolean };
+    const limit = limitOf(f);
+    await withStore(f, io, async (store) => {
+      const q = baseQuery(f);
+      if (f.unknown) q.known = false;
+      const order = f.order ?? 'newest';
+      const total = await store.count(q);
+      const events: StoredEvent[] = [];
+      // One more than shown tells whether the list was cut.
+      for await (const e of allEvents(store, { ...q, order, ...(f.afterId !== undefined ? { afterId: f.afterId } : {}) }, limit === Infinity ? Infinity : limit + 1)) events.push(e);
+      const cut = events.length > limit;
+      if (cut) events.length = limit;
+      const conflicts = await store.countConflicts({ ...(q.taskId !== undefined ? { taskId: q.taskId } : {}), ...(q.since !== undefined ? { since: q.since } : {}) });
+      if (f.json) printJson(io, events.map(eventJson));
+      else {
         io.stdout(
-          table(
-            ['id', 'received', 'task', 'outId', 'try', 'result', 'talk s', 'intent', 'known', 'source', 'delivery'],
-            events.map((e) => [
-              e.id, formatTime(e.receivedAt), e.taskId, e.outId, e.attempt, e.callResultName ?? e.callResult, e.talkDuration, e.intent,
-              e.known, e.source, e.deliveryStatus,
-            ]),
-          ),
+          events.length === 0
+            ? 'no results\n'
+            : table(
+                ['id', 'received', 'task', 'outId', 'try', 'result', 'talk s', 'intent', 'known', 'source', 'delivery'],
+                events.map((e) => [
+                  e.id, formatTime(e.receivedAt), e.taskId, e.outId, e.attempt, e.callResultName ?? e.callResult, e.talkDuration, e.intent,
+                  e.known, e.source, e.deliveryStatus,
+                ]),
+              ),
         );
-        if (total > events.length) io.stdout(`showing ${events.length} of ${total} (use --limit, or results export)\n`);
-      }, { mustExist: true });
-    });
+      }
+      listFooter(io, f.json, { shown: events.length, total, what: 'results', order, more: cut ? `--after-id ${events[events.length - 1]!.id} for the next ${limit}` : null });
+      if (conflicts > 0) {
+        const line = `${conflicts} conflicting push${conflicts === 1 ? '' : 'es'} (same key as a stored result, different body) kept apart: zhichi results conflicts\n`;
+        if (f.json) io.stderr(`note: ${line}`);
+        else io.stdout(line);
+      }
+    }, { mustExist: true });
+  });
+
+  listFlags(
+    group
+      .command('conflicts')
+      .description('pushes that reused a stored result\'s key with a different body (kept apart, never dropped), newest first')
+      .option('--task <taskId>', 'only this task')
+      .option('--since <time>', 'received since: 30m, 2h, 7d ago, or a time', sinceFlag(now))
+      .option('--db <path|url>', 'event store (env ZHICHI_DB, default ./zhichi-events.db)'),
+    'conflicts',
+    'after-id',
+  ).action(async (_o: unknown, cmd: Command) => {
+    const f = globals(cmd) as CommonFlags & ListFlags;
+    const limit = limitOf(f);
+    await withStore(f, io, async (store) => {
+      const q: ConflictQuery = { order: f.order ?? 'newest' };
+      if (f.task !== undefined) q.taskId = f.task;
+      if (f.since !== undefined) q.since = f.since;
+      const total = await store.countConflicts(q);
+      const rows: ConflictRecord[] = [];
+      let afterId = f.afterId ?? (q.order === 'newest' ? Number.MAX_SAFE_INTEGER : 0);
+      const want = limit === Infinity ? Infinity : limit + 1;
+      while (rows.length < want) {
+        const page = await store.conflicts({ ...q, afterId, limit: Math.min(1000, want - rows.length) });
+        if (page.length === 0) break;
+        rows.push(...page);
+        afterId = page[page.length - 1]!.id;
+      }
+      const cut = rows.length > limit;
+      if (cut) rows.length = limit;
+      if (f.json) {
+        printJson(io, rows.map((c) => ({ ...c, raw: decodeRaw(c.raw, c.contentType) })));
+      } else {
+        io.stdout(
+          rows.length === 0
+            ? 'no conflicts\n'
+            : table(
+                ['id', 'received', 'task', 'outId', 'callId', 'try', 'stored event', 'new body'],
+                rows.map((c) => [c.id, formatTime(c.receivedAt), c.taskId, c.outId, c.callId, c.attempt, c.eventId, clip(decodeRaw(c.raw, c.contentType), 60)]),
+              ),
+        );
+      }
+      listFooter(io, f.json, { shown: rows.length, total, what: 'conflicts', order: q.order!, more: cut ? `--after-id ${rows[rows.length - 1]!.id} for the next ${limit}` : null });
+    }, { mustExist: true });
+  });
 
   group
     .command('export')

@@ -6,6 +6,7 @@ import { ZhichiValidationError } from '../../errors.js';
 import { redactText } from '../../internal/redact.js';
 import { collect, groupCommand, intFlag, timeFlag, withClient } from '../context.js';
 import { CliError, EXIT, type CliIO } from '../io.js';
+import { apiListSlice, limitOf, listFlags, listFooter, type ListFlags } from '../lists.js';
 import { formatTime, keyValues, printJson, table } from '../output.js';
 
 /** Flag that sets each create-task field, named in validation errors. */
@@ -182,30 +183,38 @@ export function register(program: Command, io: CliIO): void {
       });
     });
 
-  tasks
+  const tasksList = tasks
     .command('list')
-    .description('list tasks, newest pages first as the API returns them')
+    .description('list tasks, newest first (--order oldest for the other way)')
     .option('--name <text>', 'only tasks whose name contains this text')
-    .option('--status <code>', `only tasks in this status (${Object.entries(TASK_STATUS).map(([k, v]) => `${v} ${k}`).join(', ')})`, intFlag('--status', 0))
-    .option('--limit <n>', 'at most this many tasks', intFlag('--limit', 1), 100)
-    .action(async (opts: { name?: string; status?: number; limit: number }, cmd: Command) => {
+    .option('--status <code>', `only tasks in this status (${Object.entries(TASK_STATUS).map(([k, v]) => `${v} ${k}`).join(', ')})`, intFlag('--status', 0));
+  listFlags(tasksList, 'tasks', 'page').action(async (opts: { name?: string; status?: number } & ListFlags, cmd: Command) => {
+      const limit = limitOf(opts);
+      const page = opts.page ?? 1;
+      const order = opts.order ?? 'newest';
       await withClient(cmd, io, async (client, flags) => {
-        const rows: TaskInfo[] = [];
-        const params: Record<string, unknown> = { pageSize: Math.min(100, opts.limit) };
+        const params: Record<string, unknown> = {};
         if (opts.name !== undefined) params.taskName = opts.name;
         if (opts.status !== undefined) params.status = opts.status;
-        for await (const t of client.tasks.list(params)) {
-          rows.push(t);
-          if (rows.length >= opts.limit) break;
+        const offset = limit === Infinity ? 0 : (page - 1) * limit;
+        const { rows, total } = await apiListSlice<TaskInfo>((pageNo, pageSize) => client.tasks.search({ ...params, pageNo, pageSize }), { offset, limit, order });
+        const more = offset + rows.length < total ? `--page ${page + 1} for the next ${limit}` : null;
+        const footer = () => listFooter(io, flags.json, { shown: rows.length, total, what: 'tasks', order, more });
+        if (flags.json) {
+          printJson(io, rows);
+          return footer();
         }
-        if (flags.json) return printJson(io, rows);
-        if (rows.length === 0) return io.stdout('no tasks\n');
+        if (rows.length === 0) {
+          io.stdout(total > 0 ? `no tasks on page ${page} (${total} in all)\n` : 'no tasks\n');
+          return;
+        }
         io.stdout(
           table(
             ['taskId', 'name', 'status', 'contacts', 'finished', 'answered', 'created'],
             rows.map((t) => [t.taskId, t.taskName, statusName(t), t.contactCount, t.finishedCount, t.answeredCount, formatTime(t.createTime)]),
           ),
         );
+        footer();
       });
     });
 }

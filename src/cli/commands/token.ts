@@ -26,7 +26,7 @@ export function register(program: Command, io: CliIO): void {
         if (flags.json) {
           printJson(io, {
             status, tokenType: info.tokenType, createTime: info.createTime, expiresIn: info.expiresIn, expiresAt: info.expiresAt,
-            remainingMs: Math.max(0, remaining), companyId: client.companyId, baseUrl: client.baseUrl, tokenCache: tokenCacheLabel(flags, io),
+            remainingMs: Math.max(0, remaining), companyId: client.companyId, baseUrl: client.baseUrl, tokenCache: tokenCacheLabel(flags, io, client),
             ...(opts.show ? { accessToken: info.accessToken } : {}),
           });
           return;
@@ -40,7 +40,7 @@ export function register(program: Command, io: CliIO): void {
             ['lifetime', `${info.expiresIn} s`],
             ['company', client.companyId],
             ['base URL', client.baseUrl],
-            ['cache', tokenCacheLabel(flags, io)],
+            ['cache', tokenCacheLabel(flags, io, client)],
             ['token', opts.show ? info.accessToken : 'hidden (use --show)'],
           ]),
         );

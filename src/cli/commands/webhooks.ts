@@ -161,7 +161,7 @@ async function serve(flags: ServeFlags, io: CliIO): Promise<void> {
   await closed;
   const s = receiver.stats();
   const rejected = Object.entries(s.rejected).map(([k, v]) => `${k}×${v}`).join(' ') || 'none';
-  io.stdout(`stopped: ${s.stored} stored, ${s.duplicates} duplicates, rejected ${rejected}\n`);
+  io.stdout(`stopped: ${s.stored} stored, ${s.duplicates} duplicates${s.conflicts > 0 ? `, ${s.conflicts} conflicts (zhichi results conflicts)` : ''}, rejected ${rejected}\n`);
 }
 
 /** `zhichi webhooks`: the push receiver. */
