@@ -28,7 +28,9 @@ export class ZhichiError extends Error {
   readonly requestId: string | undefined;
 
   constructor(message: string, info: RequestInfo = {}, options?: { cause?: unknown }) {
-    super(redactText(message), options?.cause !== undefined ? { cause: options.cause } : undefined);
+    // The cause is redacted here, once: `util.inspect(err)`, `console.log(err)` and a logger that
+    // walks `err.cause` print it, and a fetch failure's message can hold the request URL.
+    super(redactText(message), options?.cause !== undefined ? { cause: redactCause(options.cause) } : undefined);
     this.method = info.method;
     this.path = info.path !== undefined ? redactText(info.path) : undefined;
     this.requestId = info.requestId;
@@ -44,6 +46,25 @@ export class ZhichiError extends Error {
       requestId: this.requestId,
     }) as Record<string, unknown>;
   }
+}
+
+/**
+ * A redacted copy of an error's cause: message, stack, nested causes (and `AggregateError.errors`)
+ * with secrets removed. Name and `code` are kept, so a timeout or connection failure is still
+ * classified from its cause. Non-error causes go through {@link redactValue}.
+ */
+export function redactCause(cause: unknown, depth = 0): unknown {
+  if (!(cause instanceof Error)) return redactValue(cause);
+  if (depth > 8) return new Error('[cause chain truncated]');
+  const copy = new Error(redactText(cause.message)) as Error & { code?: unknown; errors?: unknown };
+  Object.defineProperty(copy, 'name', { value: cause.name, enumerable: false, configurable: true, writable: true });
+  copy.stack = cause.stack !== undefined ? redactText(cause.stack) : `${cause.name}: ${copy.message}`;
+  const code = (cause as { code?: unknown }).code;
+  if (typeof code === 'string' || typeof code === 'number') copy.code = code;
+  if (cause.cause !== undefined) copy.cause = redactCause(cause.cause, depth + 1);
+  const errors = (cause as { errors?: unknown }).errors;
+  if (Array.isArray(errors)) copy.errors = errors.slice(0, 16).map((e) => redactCause(e, depth + 1));
+  return copy;
 }
 
 /** Bad input (task params, contacts, options, a CSV row...): names each field and the rule. */
@@ -118,6 +139,34 @@ export class ZhichiCredentialsError extends ZhichiBusinessError {
       `token request refused: business error ${refused.code}: ${refused.serverMessage} (GET tokens): the server refused this apiKey / apiSecret; ` +
         `this process's calls fail at once for the next ${Math.ceil(retryInMs / 1000)} s without asking again`,
     );
+  }
+}
+
+/**
+ * The server answered a request with a redirect (3xx). No sender follows redirects: following one
+ * would send the credentials (`GET tokens` carries the apiSecret) or a token to another origin.
+ * The message names the target's origin only, never its path or query.
+ */
+export class ZhichiRedirectError extends ZhichiHttpError {
+  override readonly name: string = 'ZhichiRedirectError';
+  /** Origin of the `Location` header (`https://host:port`), or undefined when absent or unparsable. */
+  readonly locationOrigin: string | undefined;
+  constructor(status: number, location: string | undefined, info: RequestInfo = {}, base?: string) {
+    super(status, '', info);
+    let origin: string | undefined;
+    try {
+      origin = location ? new URL(location, base).origin : undefined;
+    } catch {
+      origin = undefined;
+    }
+    this.locationOrigin = origin;
+    this.message = redactText(
+      `HTTP ${status} redirect from ${info.method ?? ''} ${info.path ?? ''} to ${origin ?? 'an unknown location'} refused: ` +
+        'redirects are never followed (they would carry credentials elsewhere); point baseUrl at the final address',
+    );
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), locationOrigin: this.locationOrigin };
   }
 }
 
