@@ -19,6 +19,8 @@ import { eventJson } from '../src/push/event-json.js';
 import { toResultEvent } from '../src/push/events.js';
 import { SECRET, callPush, post } from './fixtures/push-http.js';
 import { collectingLogger } from './helpers.js';
+import { run } from '../src/cli/main.js';
+import { captureIO, tempDir } from './cli-helpers.js';
 
 const PATH = '/api/zhichi/events';
 let store: EventStore;
@@ -211,6 +213,50 @@ describe('slow and piled-up connections are bounded (finding 2)', () => {
       await closeServer(server);
     }
   });
+});
+
+describe('zhichi webhooks serve applies the connection limits (finding 2)', () => {
+  it('--max-connections-per-ip and --headers-timeout bound connections; a bad limit is a usage error', async () => {
+    const t = tempDir('zhichi-limits-');
+    const ac = new AbortController();
+    const io = captureIO({ cwd: t.dir, signal: ac.signal });
+    const done = run(['webhooks', 'serve', '--port', '0', '--secret', SECRET, '--db', 'events.db', '--max-connections-per-ip', '2', '--headers-timeout', '100', '--request-timeout', '200'], io);
+    try {
+      while (!io.out().includes('\n')) await new Promise((r) => setTimeout(r, 5));
+      const port = Number(/127\.0\.0\.1:(\d+)/.exec(io.out())![1]);
+      const push = JSON.stringify(callPush('task-cli-conn', 'o1'));
+      const socks: Socket[] = [];
+      const outcomes = await Promise.all(
+        Array.from({ length: 5 }, () => new Promise<'open' | 'closed'>((resolve) => {
+          const sock = connect(port, '127.0.0.1');
+          socks.push(sock);
+          sock.on('error', () => {});
+          sock.on('close', () => resolve('closed'));
+          sock.on('connect', () => sock.write(`POST ${PATH}?secret=${SECRET} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${push.length}\r\n\r\n${push}`));
+          sock.on('data', () => resolve('open'));
+        })),
+      );
+      expect(outcomes.filter((o) => o === 'open')).toHaveLength(2);
+      for (const s of socks) s.destroy();
+      // A client trickling its headers is cut off by the header timeout (Node's own default is 60 s).
+      const line = await new Promise<string>((resolve) => {
+        const sock = connect(port, '127.0.0.1');
+        let answer = '';
+        sock.on('error', () => {});
+        sock.on('data', (d) => void (answer += d.toString()));
+        sock.on('connect', () => void sock.write('POST /api/zhichi/events HTTP/1.1\r\nHo'));
+        sock.on('close', () => resolve(answer.split('\r\n')[0] ?? ''));
+      });
+      expect(line === '' || line.includes(' 408 ')).toBe(true);
+    } finally {
+      ac.abort();
+      expect(await done).toBe(0);
+      t.cleanup();
+    }
+    const bad = captureIO({ cwd: t.dir });
+    expect(await run(['webhooks', 'serve', '--port', '0', '--secret', SECRET, '--db', ':memory:', '--max-connections', '0'], bad)).toBe(2);
+    expect(bad.err()).toContain('--max-connections');
+  }, 30_000);
 });
 
 /** `{"a":{"a":…}}` nested `depth` deep around a push's fields. */
