@@ -50,20 +50,24 @@ export class ZhichiError extends Error {
 
 /**
  * A redacted copy of an error's cause: message, stack, nested causes (and `AggregateError.errors`)
- * with secrets removed. Name and `code` are kept, so a timeout or connection failure is still
- * classified from its cause. Non-error causes go through {@link redactValue}.
+ * with secrets removed, own fields (`code`, `errno`…) redacted as values. The copy keeps the cause's
+ * prototype, so `instanceof` and the name still classify it; a {@link ZhichiError} is already
+ * redacted and is kept as is. Non-error causes go through {@link redactValue}.
  */
 export function redactCause(cause: unknown, depth = 0): unknown {
+  if (cause instanceof ZhichiError) return cause;
   if (!(cause instanceof Error)) return redactValue(cause);
   if (depth > 8) return new Error('[cause chain truncated]');
-  const copy = new Error(redactText(cause.message)) as Error & { code?: unknown; errors?: unknown };
-  Object.defineProperty(copy, 'name', { value: cause.name, enumerable: false, configurable: true, writable: true });
-  copy.stack = cause.stack !== undefined ? redactText(cause.stack) : `${cause.name}: ${copy.message}`;
-  const code = (cause as { code?: unknown }).code;
-  if (typeof code === 'string' || typeof code === 'number') copy.code = code;
-  if (cause.cause !== undefined) copy.cause = redactCause(cause.cause, depth + 1);
+  const copy = Object.create(Object.getPrototypeOf(cause) as object) as Error & Record<string, unknown>;
+  const hidden = (k: string, v: unknown) => Object.defineProperty(copy, k, { value: v, enumerable: false, configurable: true, writable: true });
+  for (const [k, v] of Object.entries(cause)) copy[k] = k === 'cause' || k === 'errors' ? undefined : redactValue(v);
+  hidden('message', redactText(cause.message));
+  hidden('stack', cause.stack !== undefined ? redactText(cause.stack) : `${cause.name}: ${redactText(cause.message)}`);
+  if (cause.cause !== undefined) hidden('cause', redactCause(cause.cause, depth + 1));
+  else delete copy['cause'];
   const errors = (cause as { errors?: unknown }).errors;
-  if (Array.isArray(errors)) copy.errors = errors.slice(0, 16).map((e) => redactCause(e, depth + 1));
+  if (Array.isArray(errors)) hidden('errors', errors.slice(0, 16).map((e) => redactCause(e, depth + 1)));
+  else delete copy['errors'];
   return copy;
 }
 
