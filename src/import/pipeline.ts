@@ -39,6 +39,11 @@ export interface ImportOptions {
   sheet?: string | number | undefined;
   /** Reject file. @default `<file>.rejects.csv` */
   rejectsFile?: string | undefined;
+  /**
+   * Prefix reject-file cells a spreadsheet would run as formulas (`=`, `+`, `-`, `@`, TAB, CR first)
+   * with `'` (OWASP CSV injection). @default true
+   */
+  neutralizeFormulas?: boolean | undefined;
   /** Checkpoint file, or false for none. @default `<file>.checkpoint.json` */
   checkpointFile?: string | false | undefined;
   /** Ignore an existing checkpoint and start from the first row. @default false */
@@ -214,7 +219,7 @@ export async function importContacts(opts: ImportOptions): Promise<ImportSummary
       };
     }
     if (cp) {
-      rejects = await RejectWriter.open(rejectsPath, cp.rejectsBytes);
+      rejects = await RejectWriter.open(rejectsPath, cp.rejectsBytes, opts.neutralizeFormulas ?? true);
       if (!rejects) {
         notice(`checkpoint ${checkpointPath} ignored (the reject file ${rejectsPath} is missing or shorter than recorded); starting from the first row`);
         cp = undefined;
@@ -222,7 +227,7 @@ export async function importContacts(opts: ImportOptions): Promise<ImportSummary
         notice(`resuming after line ${cp.lastLine} (${cp.rowsDone} rows already done, checkpoint ${checkpointPath})`);
       }
     }
-    if (!rejects) rejects = await RejectWriter.open(rejectsPath);
+    if (!rejects) rejects = await RejectWriter.open(rejectsPath, undefined, opts.neutralizeFormulas ?? true);
     const rw = rejects!;
     const resumeFrom = cp?.rowsDone ?? 0;
 
