@@ -59,7 +59,7 @@ const ATTACK_BYTES = 64 * 1024 * 1024;
  * socket takes them. Resolves with the answer's status line and whether the server closed the
  * connection before the client had sent everything.
  */
-function drainAttack(port: number, target: string, contentType = 'application/json'): Promise<{ statusLine: string; closedEarly: boolean; sent: number }> {
+function drainAttack(port: number, target: string, contentType = 'application/json', method = 'POST'): Promise<{ statusLine: string; closedEarly: boolean; sent: number }> {
   return new Promise((resolve) => {
     const sock = connect(port, '127.0.0.1');
     let answer = '';
@@ -72,7 +72,7 @@ function drainAttack(port: number, target: string, contentType = 'application/js
     });
     const chunk = Buffer.alloc(64 * 1024, 0x61);
     sock.on('connect', async () => {
-      sock.write(`POST ${target} HTTP/1.1\r\nHost: x\r\nContent-Type: ${contentType}\r\nContent-Length: ${1024 * 1024 * 1024}\r\n\r\n`);
+      sock.write(`${method} ${target} HTTP/1.1\r\nHost: x\r\nContent-Type: ${contentType}\r\nContent-Length: ${1024 * 1024 * 1024}\r\n\r\n`);
       while (!closed && !sock.destroyed && sent < ATTACK_BYTES) {
         sent += chunk.length;
         if (!sock.write(chunk)) {
@@ -140,6 +140,27 @@ describe('an early refusal closes the connection instead of reading the body (fi
       }
     }, 60_000);
   }
+
+  it('node: 403, 404 and 405 too read at most a small bound, then close', async () => {
+    const guarded = await createPushReceiver({ secret: SECRET, store, path: PATH, allowIps: ['203.0.113.7'] });
+    const s = await nodeLike(nodeHandler(guarded));
+    try {
+      for (const [method, target, status] of [
+        ['POST', `${PATH}?secret=${SECRET}`, '403'],
+        ['POST', `/elsewhere?secret=${SECRET}`, '404'],
+        ['PUT', `${PATH}?secret=${SECRET}`, '405'],
+      ] as const) {
+        const before = s.sockets.length;
+        const r = await drainAttack(s.port, target, 'application/json', method);
+        expect(r.statusLine, status).toContain(` ${status} `);
+        expect(r.closedEarly, `${status}: closed before the body was sent`).toBe(true);
+        expect(s.sockets.slice(before).reduce((n, k) => n + k.bytesRead, 0), `${status}: bytes read`).toBeLessThan(8 * 1024 * 1024);
+      }
+    } finally {
+      await s.close();
+      await guarded.close();
+    }
+  }, 60_000);
 
   it('fetch handler: the body stream of a refused request is cancelled after a few chunks at most', async () => {
     let pulled = 0;
