@@ -1,4 +1,4 @@
-import { redactText } from '../internal/redact.js';
+import { SECRET_KEYS, redactText } from '../internal/redact.js';
 import type { CliIO } from './io.js';
 
 /** Options of the printers: `reveal` prints secrets as they are (only `zhichi token --show` asks for it). */
@@ -101,8 +101,18 @@ export function formatDuration(ms: number): string {
 
 /**
  * Writes a value as pretty JSON on stdout (the `--json` output of every command); absent fields become
- * null. Redacted like every other output ({@link redactOutput}).
+ * null. Redacted like every other output ({@link redactOutput}): each string value, and every
+ * secret-named field.
  */
 export function printJson(io: CliIO, value: unknown, options: OutputOptions = {}): void {
-  io.stdout(redactOutput(JSON.stringify(value, (_k, v: unknown) => (v === undefined ? null : v), 2), options) + '\n');
+  // Redacted value by value (every string, at any depth, and every secret-named field), so the output
+  // stays valid JSON whatever a value holds (a raw push body is a string with quotes of its own).
+  const reveal = options.reveal === true;
+  const replacer = (k: string, v: unknown): unknown => {
+    if (v === undefined) return null;
+    if (reveal || v === null || typeof v === 'object') return v;
+    if (SECRET_KEYS.test(k)) return '[REDACTED]';
+    return typeof v === 'string' ? redactText(v) : v;
+  };
+  io.stdout(JSON.stringify(value, replacer, 2) + '\n');
 }

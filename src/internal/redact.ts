@@ -3,7 +3,8 @@
  * Secrets never leave the process in text: `apiSecret`, `apiKey`, tokens, push secrets.
  */
 
-const SECRET_KEYS = /^(apiSecret|apiKey|secret|accessToken|token|authorization|password|pushSecret)$/i;
+/** Field names whose values are secrets, whatever they hold. */
+export const SECRET_KEYS = /^(apiSecret|apiKey|secret|accessToken|token|authorization|password|pushSecret)$/i;
 const REDACTED = '[REDACTED]';
 
 /** Values registered at runtime (the configured secret, every token seen) are scrubbed from any text. */
