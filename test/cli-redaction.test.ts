@@ -51,8 +51,12 @@ describe('one redaction for every output (finding 3)', () => {
   });
 
   it('no command prints a planted secret in --json or text output', async () => {
+    expect((await zhichi(['contacts', 'add', '--task', taskId, '--out-id', 'c1', '--phone', '13800138000', '--var', `link=${PUSH_URL}`], { env })).code).toBe(0);
     const commands: string[][] = [
       ['tasks', 'get', '--task', taskId],
+      ['contacts', 'get', '--task', taskId, '--out-id', 'c1'],
+      ['contacts', 'add', '--task', taskId, '--out-id', 'c2', '--phone', '13800138001', '--var', `link=${PUSH_URL}`],
+      ['relay', '--status', '--db', db],
       ['tasks', 'list'],
       ['token'],
       ['templates'],
