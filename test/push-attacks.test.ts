@@ -243,7 +243,10 @@ describe('zhichi webhooks serve applies the connection limits (finding 2)', () =
     const io = captureIO({ cwd: t.dir, signal: ac.signal });
     const done = run(['webhooks', 'serve', '--port', '0', '--secret', SECRET, '--db', 'events.db', '--max-connections-per-ip', '2', '--headers-timeout', '100', '--request-timeout', '200'], io);
     try {
-      while (!io.out().includes('\n')) await new Promise((r) => setTimeout(r, 5));
+      let exited: number | undefined;
+      void done.then((c) => (exited = c));
+      while (!io.out().includes('\n') && exited === undefined) await new Promise((r) => setTimeout(r, 5));
+      expect(exited, io.err()).toBeUndefined();
       const port = Number(/127\.0\.0\.1:(\d+)/.exec(io.out())![1]);
       const push = JSON.stringify(callPush('task-cli-conn', 'o1'));
       const socks: Socket[] = [];
