@@ -210,6 +210,26 @@ describe('slow and piled-up connections are bounded (finding 2)', () => {
     expect(() => createPushServer(receiver, { headersTimeoutMs: 5000, requestTimeoutMs: 1000 })).toThrow(/requestTimeoutMs/);
   }, 30_000);
 
+  it('a body trickled after complete headers is cut off by requestTimeoutMs', async () => {
+    const server = createPushServer(receiver, { headersTimeoutMs: 100, requestTimeoutMs: 200, checkIntervalMs: 25 });
+    const port = await listenOn(server);
+    try {
+      const line = await new Promise<string>((resolve) => {
+        const sock = connect(port, '127.0.0.1');
+        let answer = '';
+        sock.on('error', () => {});
+        sock.on('data', (d) => void (answer += d.toString()));
+        // Valid headers and secret, then one byte of a 1000-byte body, and nothing more.
+        sock.on('connect', () => void sock.write(`POST ${PATH}?secret=${SECRET} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{`));
+        sock.on('close', () => resolve(answer.split('\r\n')[0] ?? ''));
+      });
+      // Node answers 408 (or the receiver a 400 "body truncated" when the socket is torn down first).
+      expect(line === '' || / (408|400) /.test(line), line).toBe(true);
+    } finally {
+      await closeServer(server);
+    }
+  }, 30_000);
+
   it('connections beyond maxConnectionsPerIp are closed on arrival; the others are served', async () => {
     const server = createPushServer(receiver, { maxConnectionsPerIp: 3 });
     const port = await listenOn(server);
