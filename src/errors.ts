@@ -28,7 +28,9 @@ export class ZhichiError extends Error {
   readonly requestId: string | undefined;
 
   constructor(message: string, info: RequestInfo = {}, options?: { cause?: unknown }) {
-    super(redactText(message), options?.cause !== undefined ? { cause: options.cause } : undefined);
+    // The cause is redacted here, once: `util.inspect(err)`, `console.log(err)` and a logger that
+    // walks `err.cause` print it, and a fetch failure's message can hold the request URL.
+    super(redactText(message), options?.cause !== undefined ? { cause: redactCause(options.cause) } : undefined);
     this.method = info.method;
     this.path = info.path !== undefined ? redactText(info.path) : undefined;
     this.requestId = info.requestId;
@@ -44,6 +46,29 @@ export class ZhichiError extends Error {
       requestId: this.requestId,
     }) as Record<string, unknown>;
   }
+}
+
+/**
+ * A redacted copy of an error's cause: message, stack, nested causes (and `AggregateError.errors`)
+ * with secrets removed, own fields (`code`, `errno`…) redacted as values. The copy keeps the cause's
+ * prototype, so `instanceof` and the name still classify it; a {@link ZhichiError} is already
+ * redacted and is kept as is. Non-error causes go through {@link redactValue}.
+ */
+export function redactCause(cause: unknown, depth = 0): unknown {
+  if (cause instanceof ZhichiError) return cause;
+  if (!(cause instanceof Error)) return redactValue(cause);
+  if (depth > 8) return new Error('[cause chain truncated]');
+  const copy = Object.create(Object.getPrototypeOf(cause) as object) as Error & Record<string, unknown>;
+  const hidden = (k: string, v: unknown) => Object.defineProperty(copy, k, { value: v, enumerable: false, configurable: true, writable: true });
+  for (const [k, v] of Object.entries(cause)) copy[k] = k === 'cause' || k === 'errors' ? undefined : redactValue(v);
+  hidden('message', redactText(cause.message));
+  hidden('stack', cause.stack !== undefined ? redactText(cause.stack) : `${cause.name}: ${redactText(cause.message)}`);
+  if (cause.cause !== undefined) hidden('cause', redactCause(cause.cause, depth + 1));
+  else delete copy['cause'];
+  const errors = (cause as { errors?: unknown }).errors;
+  if (Array.isArray(errors)) hidden('errors', errors.slice(0, 16).map((e) => redactCause(e, depth + 1)));
+  else delete copy['errors'];
+  return copy;
 }
 
 /** Bad input (task params, contacts, options, a CSV row...): names each field and the rule. */
@@ -118,6 +143,34 @@ export class ZhichiCredentialsError extends ZhichiBusinessError {
       `token request refused: business error ${refused.code}: ${refused.serverMessage} (GET tokens): the server refused this apiKey / apiSecret; ` +
         `this process's calls fail at once for the next ${Math.ceil(retryInMs / 1000)} s without asking again`,
     );
+  }
+}
+
+/**
+ * The server answered a request with a redirect (3xx). No sender follows redirects: following one
+ * would send the credentials (`GET tokens` carries the apiSecret) or a token to another origin.
+ * The message names the target's origin only, never its path or query.
+ */
+export class ZhichiRedirectError extends ZhichiHttpError {
+  override readonly name: string = 'ZhichiRedirectError';
+  /** Origin of the `Location` header (`https://host:port`), or undefined when absent or unparsable. */
+  readonly locationOrigin: string | undefined;
+  constructor(status: number, location: string | undefined, info: RequestInfo = {}, base?: string) {
+    super(status, '', info);
+    let origin: string | undefined;
+    try {
+      origin = location ? new URL(location, base).origin : undefined;
+    } catch {
+      origin = undefined;
+    }
+    this.locationOrigin = origin;
+    this.message = redactText(
+      `HTTP ${status} redirect from ${info.method ?? ''} ${info.path ?? ''} to ${origin ?? 'an unknown location'} refused: ` +
+        'redirects are never followed (they would carry credentials elsewhere); point baseUrl at the final address',
+    );
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), locationOrigin: this.locationOrigin };
   }
 }
 

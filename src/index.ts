@@ -4,7 +4,7 @@ export { ZhichiFactory, ZhichiApi, ZhichiResult, SEED_SUCCESS, SEED_FAILED, SEED
 export { DEFAULTS, type ClientOptions } from './options.js';
 export {
   ZhichiError, ZhichiValidationError, ZhichiResponseValidationError, ZhichiHttpError, ZhichiAuthenticationError,
-  ZhichiBusinessError, ZhichiConnectionError, ZhichiTimeoutError, ZhichiAbortError, ZhichiTokenRateError, ZhichiUnknownOutcomeError, ZhichiCredentialsError,
+  ZhichiBusinessError, ZhichiConnectionError, ZhichiTimeoutError, ZhichiAbortError, ZhichiTokenRateError, ZhichiUnknownOutcomeError, ZhichiCredentialsError, ZhichiRedirectError,
   type ValidationIssue, type RequestInfo,
 } from './errors.js';
 export { MemoryTokenStore, type TokenStore, type StoredToken, type MintWindow } from './auth/token-store.js';

@@ -1,4 +1,19 @@
+import { SECRET_KEYS, redactText } from '../internal/redact.js';
 import type { CliIO } from './io.js';
+
+/** Options of the printers: `reveal` prints secrets as they are (only `zhichi token --show` asks for it). */
+export interface OutputOptions {
+  reveal?: boolean;
+}
+
+/**
+ * The one redaction of everything the CLI prints (JSON, tables, key/value views): `secret=`, `apiSecret=`,
+ * `token=` query values (a task's pushUrl), bearer tokens, secret-named JSON fields, and every
+ * registered secret value (the configured apiSecret, push secret, each token seen).
+ */
+export function redactOutput(text: string, options: OutputOptions = {}): string {
+  return options.reveal ? text : redactText(text);
+}
 
 /** Display width of a string in a terminal: CJK and full-width characters take two columns. */
 export function displayWidth(s: string): number {
@@ -39,8 +54,8 @@ export function cell(v: unknown): string {
 // Formatted quantities (`1,234`, `12.5%`), not digit strings such as phone numbers or ids.
 const NUMERIC_TEXT = /^-?\d{1,3}(?:,\d{3})*(?:\.\d+)?%?$/;
 
-/** A table with a header row; numeric columns (numbers, or texts like `12.5%`) are right-aligned. */
-export function table(headers: string[], rows: unknown[][]): string {
+/** A table with a header row; numeric columns (numbers, or texts like `12.5%`) are right-aligned; redacted. */
+export function table(headers: string[], rows: unknown[][], options: OutputOptions = {}): string {
   const cells = rows.map((r) => headers.map((_, i) => cell(r[i])));
   const numeric = headers.map(
     (_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || r[i] === undefined || r[i] === null || (typeof r[i] === 'string' && NUMERIC_TEXT.test(r[i]))),
@@ -48,13 +63,13 @@ export function table(headers: string[], rows: unknown[][]): string {
   const widths = headers.map((h, i) => Math.max(displayWidth(h), ...cells.map((r) => displayWidth(r[i]!))));
   const line = (r: string[]) => r.map((c, i) => pad(c, widths[i]!, numeric[i]!)).join('  ').trimEnd();
   const out = [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)];
-  return out.join('\n') + '\n';
+  return redactOutput(out.join('\n') + '\n', options);
 }
 
-/** `key  value` lines, keys aligned. */
-export function keyValues(entries: Array<[string, unknown]>): string {
+/** `key  value` lines, keys aligned; redacted. */
+export function keyValues(entries: Array<[string, unknown]>, options: OutputOptions = {}): string {
   const w = Math.max(0, ...entries.map(([k]) => displayWidth(k)));
-  return entries.map(([k, v]) => `${pad(k, w, false)}  ${cell(v)}`.trimEnd()).join('\n') + '\n';
+  return redactOutput(entries.map(([k, v]) => `${pad(k, w, false)}  ${cell(v)}`.trimEnd()).join('\n') + '\n', options);
 }
 
 /** 1234567 → "1,234,567". */
@@ -84,7 +99,20 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(h / 24)}d ${String(h % 24).padStart(2, '0')}h`;
 }
 
-/** Writes a value as pretty JSON on stdout (the `--json` output of every command); absent fields become null. */
-export function printJson(io: CliIO, value: unknown): void {
-  io.stdout(JSON.stringify(value, (_k, v: unknown) => (v === undefined ? null : v), 2) + '\n');
+/**
+ * Writes a value as pretty JSON on stdout (the `--json` output of every command); absent fields become
+ * null. Redacted like every other output ({@link redactOutput}): each string value, and every
+ * secret-named field.
+ */
+export function printJson(io: CliIO, value: unknown, options: OutputOptions = {}): void {
+  // Redacted value by value (every string, at any depth, and every secret-named field), so the output
+  // stays valid JSON whatever a value holds (a raw push body is a string with quotes of its own).
+  const reveal = options.reveal === true;
+  const replacer = (k: string, v: unknown): unknown => {
+    if (v === undefined) return null;
+    if (reveal || v === null || typeof v === 'object') return v;
+    if (SECRET_KEYS.test(k)) return '[REDACTED]';
+    return typeof v === 'string' ? redactText(v) : v;
+  };
+  io.stdout(JSON.stringify(value, replacer, 2) + '\n');
 }

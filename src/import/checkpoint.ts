@@ -1,4 +1,5 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 
 /**
  * What `<file>.checkpoint.json` records: how many data rows, from the start of the file, are done
@@ -37,11 +38,21 @@ export async function readCheckpoint(path: string): Promise<Checkpoint | undefin
   }
 }
 
-/** Writes a checkpoint atomically (temp file + rename), so a crash never leaves half a file. */
+/**
+ * Writes a checkpoint atomically (temp file + rename), so a crash never leaves half a file. The temp
+ * file has a random name in the same directory and is created exclusively (`wx`: never through an
+ * existing file or a planted symbolic link), mode `0600`; the rename replaces a link at `path` itself,
+ * never its target.
+ */
 export async function writeCheckpoint(path: string, cp: Checkpoint): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(cp, null, 2) + '\n');
-  await rename(tmp, path);
+  const tmp = `${path}.${randomBytes(12).toString('hex')}.tmp`;
+  try {
+    await writeFile(tmp, JSON.stringify(cp, null, 2) + '\n', { flag: 'wx', mode: 0o600 });
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
 }
 
 /** Why a checkpoint does not apply to this import, or undefined when it does. */

@@ -42,6 +42,11 @@ export interface ImportOptions {
   /** Reject file. @default `<file>.rejects.csv` */
   rejectsFile?: string | undefined;
   /**
+   * Prefix reject-file cells a spreadsheet would run as formulas (`=`, `+`, `-`, `@`, TAB, CR first)
+   * with `'` (OWASP CSV injection). @default true
+   */
+  neutralizeFormulas?: boolean | undefined;
+  /**
    * Checkpoint file, or false for none. One per file AND task: importing the same file into another
    * task (by mistake or on purpose) never touches the first task's progress.
    * @default {@link defaultCheckpointPath}: `<file>.<taskId>.checkpoint.json`
@@ -255,7 +260,7 @@ export async function importContacts(opts: ImportOptions): Promise<ImportSummary
       };
     }
     if (cp) {
-      rejects = await RejectWriter.open(rejectsPath, cp.rejectsBytes);
+      rejects = await RejectWriter.open(rejectsPath, cp.rejectsBytes, opts.neutralizeFormulas ?? true);
       if (!rejects) {
         notice(`checkpoint ${checkpointPath} ignored (the reject file ${rejectsPath} is missing or shorter than recorded); starting from the first row`);
         cp = undefined;
@@ -263,7 +268,7 @@ export async function importContacts(opts: ImportOptions): Promise<ImportSummary
         notice(`resuming after line ${cp.lastLine} (${cp.rowsDone} rows already done, checkpoint ${checkpointPath})`);
       }
     }
-    if (!rejects) rejects = await RejectWriter.open(rejectsPath);
+    if (!rejects) rejects = await RejectWriter.open(rejectsPath, undefined, opts.neutralizeFormulas ?? true);
     const rw = rejects!;
     const resumeFrom = cp?.rowsDone ?? 0;
 

@@ -88,17 +88,19 @@ export class ApiCore {
 
   /** Calls `GET tokens` once (no cache). */
   async mintToken(apiKey: string, apiSecret: string, signal?: AbortSignal): Promise<CallResult<TokenContent>> {
-    const res = await this.transport.send({ method: 'GET', path: ENDPOINTS.token.path, query: { apiKey, apiSecret }, retry: true, signal });
-    return this.decode(ENDPOINTS.token, res.text, { method: 'GET', path: 'tokens', requestId: headerRequestId(res.headers) }, true);
+    const res = await this.transport.send({ method: 'GET', path: ENDPOINTS.token.path, query: { apiKey, apiSecret }, retry: true, sensitive: true, signal });
+    return this.decode(ENDPOINTS.token, res.text, { method: 'GET', path: 'tokens', requestId: headerRequestId(res.headers) }, true, true);
   }
 
   /** Decodes an envelope: business errors, known-shape checks, tolerant assumed shapes. */
-  decode<S extends z.ZodType>(ep: { content: S; known: boolean }, text: string, info: RequestInfo, throwOnBusiness: boolean): CallResult<z.output<S>> {
+  decode<S extends z.ZodType>(ep: { content: S; known: boolean }, text: string, info: RequestInfo, throwOnBusiness: boolean, sensitive = false): CallResult<z.output<S>> {
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch {
-      throw new ZhichiResponseValidationError('response', [{ path: '', message: `must be JSON (got ${JSON.stringify(redactText(text.slice(0, 80)))})` }], info);
+      // A token answer cut mid-token is not JSON, and redaction cannot spot half a token: quote nothing.
+      const got = sensitive ? `${Buffer.byteLength(text)} bytes, not quoted: the answer of a credential request` : JSON.stringify(redactText(text.slice(0, 80)));
+      throw new ZhichiResponseValidationError('response', [{ path: '', message: `must be JSON (got ${got})` }], info);
     }
     let envelope: RawEnvelope;
     if (json !== null && typeof json === 'object' && typeof (json as { code?: unknown }).code === 'number' && typeof ((json as { message?: unknown }).message ?? '') === 'string') {

@@ -3,7 +3,8 @@
  * Secrets never leave the process in text: `apiSecret`, `apiKey`, tokens, push secrets.
  */
 
-const SECRET_KEYS = /^(apiSecret|apiKey|secret|accessToken|token|authorization|password|pushSecret)$/i;
+/** Field names whose values are secrets, whatever they hold. */
+export const SECRET_KEYS = /^(apiSecret|apiKey|secret|accessToken|token|authorization|password|pushSecret)$/i;
 const REDACTED = '[REDACTED]';
 
 /** Values registered at runtime (the configured secret, every token seen) are scrubbed from any text. */
@@ -22,9 +23,12 @@ export function registerSecret(value: string | undefined | null): void {
 /** Removes secrets from a free-form string: query parameters, bearer tokens, registered values. */
 export function redactText(text: string): string {
   let out = text
-    .replace(/((?:apiSecret|apiKey|secret|accessToken|token)=)[^&\s"']*/gi, `$1${REDACTED}`)
+    // Stops at a backslash too: inside JSON text (`--json` output) the value ends at an escaped quote.
+    .replace(/((?:apiSecret|apiKey|secret|accessToken|token)=)[^&\s"'\\]*/gi, `$1${REDACTED}`)
     .replace(/(Bearer\s+)[A-Za-z0-9\-._~+/=]+/gi, `$1${REDACTED}`)
-    .replace(/("(?:apiSecret|apiKey|secret|accessToken|token|authorization)"\s*:\s*")[^"]*"/gi, `$1${REDACTED}"`);
+    .replace(/("(?:apiSecret|apiKey|secret|accessToken|token|authorization)"\s*:\s*")[^"]*"/gi, `$1${REDACTED}"`)
+    // The same field inside a JSON string (a raw body in `--json` output): quotes escaped as \".
+    .replace(/(\\"(?:apiSecret|apiKey|secret|accessToken|token|authorization)\\"\s*:\s*\\")(?:[^\\]|\\(?!"))*\\"/gi, `$1${REDACTED}\\"`);
   for (const s of knownSecrets) {
     if (out.includes(s)) out = out.split(s).join(REDACTED);
   }

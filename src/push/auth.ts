@@ -95,11 +95,21 @@ export class IpAllowList {
 /**
  * The client address to check: the socket peer, or, behind `trustProxyHops` reverse proxies, the
  * address that many hops from the right of `X-Forwarded-For` (the left-most entries are client-supplied
- * and cannot be trusted).
+ * and cannot be trusted). A chain with fewer entries than `trustProxyHops` did not pass through every
+ * trusted proxy (or the proxy count is misconfigured): none of its entries can be trusted, so the socket
+ * peer is used and `onShortChain` is told how many entries there were.
  */
-export function clientAddress(remoteAddress: string | undefined, forwardedFor: string | undefined, trustProxyHops: number): string | undefined {
-  if (trustProxyHops <= 0 || !forwardedFor) return remoteAddress;
-  const chain = forwardedFor.split(',').map((s) => s.trim()).filter(Boolean);
-  const picked = chain[chain.length - trustProxyHops];
-  return picked ?? chain[0] ?? remoteAddress;
+export function clientAddress(
+  remoteAddress: string | undefined,
+  forwardedFor: string | undefined,
+  trustProxyHops: number,
+  onShortChain?: (entries: number) => void,
+): string | undefined {
+  if (trustProxyHops <= 0) return remoteAddress;
+  const chain = forwardedFor ? forwardedFor.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  if (chain.length < trustProxyHops) {
+    onShortChain?.(chain.length);
+    return remoteAddress;
+  }
+  return chain[chain.length - trustProxyHops];
 }

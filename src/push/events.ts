@@ -1,3 +1,4 @@
+import { parseStoredBody } from './json-depth.js';
 import type { PushEvent } from '../contract/index.js';
 import { decoderFor, parseContentType } from './body.js';
 import { parseItem, type ExtractedFields } from './extract.js';
@@ -53,12 +54,9 @@ export function decodeRaw(raw: Uint8Array, contentType: string | null): string {
 /** Rebuilds the consumer view of a stored event (used by replay), re-parsing the raw body. */
 export function toResultEvent(e: StoredEvent): ResultEvent {
   const raw = decodeRaw(e.raw, e.contentType);
-  let body: unknown = null;
-  try {
-    body = JSON.parse(raw);
-  } catch {
-    /* only JSON is ever stored; keep null rather than throw in a replay */
-  }
+  // Never throws nor overflows in a replay; a body too deep to walk is delivered as raw (body null).
+  const parsed = parseStoredBody(raw);
+  const body: unknown = parsed.ok ? parsed.value : null;
   if (e.key.startsWith(AGENTS_KEY_PREFIX)) {
     const a = parseAgentsCallback(body, e.raw);
     return { id: e.id, key: e.key, source: e.source, receivedAt: e.receivedAt, fields: a.fields, body, raw, agents: agentsCallbackOf(e.key, body), known: false, record: null };

@@ -1,3 +1,4 @@
+import { MAX_PUSH_DEPTH, parseStoredBody } from './json-depth.js';
 import { createHash } from 'node:crypto';
 import { CALL_RESULT, HANGUP_BY, pushEvent, type PushEvent } from '../contract/index.js';
 
@@ -207,12 +208,9 @@ function collect(obj: Record<string, unknown>, out: ExtractedFields, depth: numb
       if (isObject(v)) (nested ??= []).push(v);
       else if (typeof v === 'string' && v.trimStart().startsWith('{')) {
         // Some senders double-encode the record as a JSON string inside the wrapper.
-        try {
-          const inner: unknown = JSON.parse(v);
-          if (isObject(inner)) (nested ??= []).push(inner);
-        } catch {
-          /* not JSON after all: the raw body is stored anyway */
-        }
+        // Bounded like the body itself; not JSON (or too deep) after all: the raw body is stored anyway.
+        const inner = parseStoredBody(v, MAX_PUSH_DEPTH);
+        if (inner.ok && isObject(inner.value)) (nested ??= []).push(inner.value);
       }
     }
   }

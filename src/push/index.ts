@@ -21,6 +21,8 @@ export { type DeliveryOptions, type DeliveryCounts, type ReplayOptions } from '.
 export { forwardTo, type ForwardOptions } from './forward.js';
 export { type GroupCommitOptions } from './group-commit.js';
 export { nodeHandler } from './adapters/node.js';
+export { createPushServer, resolvePushServerLimits, PUSH_SERVER_DEFAULTS, type PushServer, type PushServerLimits } from './server.js';
+export { MAX_PUSH_DEPTH, MAX_STORED_DEPTH, parseStoredBody, jsonDepth, type StoredBody } from './json-depth.js';
 export { expressMiddleware } from './adapters/express.js';
 export { fastifyPlugin, type FastifyPluginOptions } from './adapters/fastify.js';
 export { koaMiddleware, type KoaMiddlewareOptions } from './adapters/koa.js';

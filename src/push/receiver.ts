@@ -12,6 +12,7 @@ import { decodeRaw, toResultEvent, type ResultEvent, type ResultHandler } from '
 import { parseBody, type ParsedEvent } from './extract.js';
 import { AGENTS_CALLBACK_ACK } from '../contract/agents/index.js';
 import { agentsCallbackOf, parseAgentsCallback, reconcileAgents, type AgentsReconcileOptions, type AgentsReconcileReport } from './agents.js';
+import { MAX_PUSH_DEPTH, jsonDepth } from './json-depth.js';
 import { GroupCommitter, type GroupCommitOptions } from './group-commit.js';
 import { reconcile, type ReconcileOptions, type ReconcileReport } from './reconcile.js';
 import {
@@ -168,6 +169,15 @@ function reject(status: number, message: string, extra: Record<string, string> =
   return { status, headers: { 'content-type': JSON_TYPE, ...extra }, body: JSON.stringify({ code: status, message }) };
 }
 
+/**
+ * A refusal answered before the body was read (wrong method, path, address, secret, type, size):
+ * `Connection: close`, and the adapters stop reading and close the socket, so a stranger cannot make
+ * the receiver read and discard an unlimited body on a kept-alive connection.
+ */
+function early(status: number, message: string, extra: Record<string, string> = {}): PushResponse {
+  return reject(status, message, { ...extra, connection: 'close' });
+}
+
 interface Ingest {
   events: ParsedEvent[];
   remoteAddress: string | null;
@@ -200,6 +210,15 @@ export class PushReceiver {
   #inFlight = 0;
   #drainWaiters: Array<() => void> = [];
   #closing = false;
+  #warnedShortChain = false;
+  readonly #onShortChain = (entries: number): void => {
+    if (this.#warnedShortChain) return;
+    this.#warnedShortChain = true;
+    this.#log.warn(
+      `X-Forwarded-For had ${entries} entr${entries === 1 ? 'y' : 'ies'}, fewer than trustProxyHops (${this.#trustProxyHops}): ` +
+        'using the socket address instead (logged once); check the proxy count or that every request passes the proxies',
+    );
+  };
   #closed: Promise<void> | null = null;
   readonly #stats: Omit<ReceiverStats, 'commits' | 'delivery'> = { requests: 0, stored: 0, duplicates: 0, conflicts: 0, unknown: 0, rejected: {} };
 
@@ -269,30 +288,30 @@ export class PushReceiver {
   }
 
   async #handle(req: PushRequest): Promise<PushResponse> {
-    if (this.#closing) return reject(503, 'receiver is shutting down', { connection: 'close', 'retry-after': '5' });
-    if (req.method.toUpperCase() !== 'POST') return reject(405, 'method not allowed: pushes are POST', { allow: 'POST' });
+    if (this.#closing) return early(503, 'receiver is shutting down', { 'retry-after': '5' });
+    if (req.method.toUpperCase() !== 'POST') return early(405, 'method not allowed: pushes are POST', { allow: 'POST' });
     const target = splitTarget(req.url);
-    if (target === null) return reject(400, 'malformed request URL');
+    if (target === null) return early(400, 'malformed request URL');
     const ap = this.#agentsPath;
     const agents = ap !== undefined && (target.path === ap || target.path.startsWith(`${ap}/`));
-    if (!agents && this.#path !== undefined && target.path !== this.#path) return reject(404, 'not found');
+    if (!agents && this.#path !== undefined && target.path !== this.#path) return early(404, 'not found');
 
     // The allow-list is checked before the secret: a stranger learns nothing about the secret check.
-    const peer = clientAddress(req.remoteAddress, header(req.headers, 'x-forwarded-for'), this.#trustProxyHops);
-    if (this.#allow && !this.#allow.allows(peer)) return reject(403, 'address not allowed');
+    const peer = clientAddress(req.remoteAddress, header(req.headers, 'x-forwarded-for'), this.#trustProxyHops, this.#onShortChain);
+    if (this.#allow && !this.#allow.allows(peer)) return early(403, 'address not allowed');
     const given = queryParam(target.query, 'secret') ?? (agents && target.path.length > ap!.length ? decodeSegment(target.path.slice(ap!.length + 1)) : null);
-    if (!this.#secret.check(given)) return reject(401, 'missing or wrong secret');
+    if (!this.#secret.check(given)) return early(401, 'missing or wrong secret');
 
     const ctHeader = header(req.headers, 'content-type');
     const ct = parseContentType(ctHeader);
     if (!isAcceptedType(ct.type)) {
-      return reject(415, `unsupported content type "${ct.type}": send application/json`);
+      return early(415, `unsupported content type "${ct.type}": send application/json`);
     }
     const decoder = decoderFor(ct.charset);
-    if (!decoder) return reject(415, `unsupported charset "${ct.charset ?? ''}"`);
+    if (!decoder) return early(415, `unsupported charset "${ct.charset ?? ''}"`);
     const declared = header(req.headers, 'content-length');
     if (declared !== undefined && Number(declared) > this.#maxBody) {
-      return reject(413, `body of ${declared} bytes exceeds the limit of ${this.#maxBody} bytes`, { connection: 'close' });
+      return early(413, `body of ${declared} bytes exceeds the limit of ${this.#maxBody} bytes`);
     }
 
     const read = await readInput(req.body, this.#maxBody);
@@ -306,6 +325,11 @@ export class PushReceiver {
       return reject(400, `body is not valid ${ct.charset ?? 'utf-8'} text`);
     }
     if (text.trim() === '') return reject(400, 'empty body: expected a JSON push');
+    // Bounded before parsing: a body nested deeper is refused whole (422, nothing stored, a batch
+    // included), so no reader ever walks it; 4xx, not 500, so the sender does not retry it forever.
+    if (jsonDepth(text, MAX_PUSH_DEPTH) > MAX_PUSH_DEPTH) {
+      return reject(422, `body nests deeper than ${MAX_PUSH_DEPTH} levels of objects/arrays: refused, nothing stored`);
+    }
     let value: unknown;
     try {
       value = JSON.parse(text);

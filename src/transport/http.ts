@@ -1,5 +1,5 @@
 import {
-  ZhichiAbortError, ZhichiConnectionError, ZhichiError, ZhichiTimeoutError, httpErrorFor, type RequestInfo,
+  ZhichiAbortError, ZhichiConnectionError, ZhichiError, ZhichiRedirectError, ZhichiTimeoutError, httpErrorFor, type RequestInfo,
 } from '../errors.js';
 import type { Clock } from '../internal/clock.js';
 import type { Logger } from '../internal/logger.js';
@@ -52,6 +52,12 @@ export interface TransportRequest {
   headersFor?: () => Record<string, string>;
   /** Retry on connection errors, timeouts, 408, 429 and 5xx. Only for requests safe to repeat. */
   retry: boolean;
+  /**
+   * The request or its answer holds a credential (`GET tokens`: the apiSecret goes out, a token comes
+   * back): an error never quotes the response body, not even redacted (a body cut mid-token would
+   * defeat pattern redaction).
+   */
+  sensitive?: boolean;
   signal?: AbortSignal | undefined;
 }
 
@@ -143,12 +149,18 @@ class TimeoutAbort extends Error {
   }
 }
 
-/** Sender over a WHATWG `fetch` (user-injected, e.g. for a proxy or a test double). */
+/**
+ * Sender over a WHATWG `fetch` (user-injected, e.g. for a proxy or a test double). Redirects are not
+ * followed (`redirect: 'manual'`): the 3xx comes back to the transport, which throws
+ * {@link ZhichiRedirectError}, as with the undici sender (whose dispatcher never follows them).
+ */
 export function fetchSender(fetchFn: typeof fetch): Sender {
   return async (url, init) => {
     const timeout = AbortSignal.timeout(init.timeoutMs);
     const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-    const res = await fetchFn(url, { method: init.method, headers: init.headers, body: init.body ?? null, signal });
+    const res = await fetchFn(url, { method: init.method, headers: init.headers, body: init.body ?? null, signal, redirect: 'manual' });
+    // A browser-style fetch answers a manual redirect with an opaque response (type 'opaqueredirect', status 0).
+    if (res.type === 'opaqueredirect') return { status: 307, headers: {}, text: '' };
     const text = await res.text();
     const headers: Record<string, string | undefined> = {};
     res.headers.forEach((v, k) => {
@@ -216,10 +228,11 @@ export class Transport {
         const requestId = requestIdOf(res.headers);
         this.o.logger.debug?.('zhichi request', { method: req.method, path: info.path, status: res.status, ms: this.o.now() - started, attempt });
         if (res.status >= 200 && res.status < 300) return res;
+        if (res.status >= 300 && res.status < 400) throw new ZhichiRedirectError(res.status, res.headers['location'], { ...info, requestId }, url);
         const ra = parseRetryAfter(res.headers['retry-after'], Date.now());
         const delay = backoffDelay(attempt, this.o.retry, this.o.random, ra);
         if (!(canRetry && isRetryableStatus(res.status) && inBudget(delay))) {
-          throw httpErrorFor(res.status, res.text, { ...info, requestId });
+          throw httpErrorFor(res.status, req.sensitive ? '' : res.text, { ...info, requestId });
         }
         this.o.logger.warn(`zhichi: HTTP ${res.status} on ${req.method} ${info.path}, retry ${attempt + 1}/${maxAttempts - 1} in ${delay} ms`);
         await sleep(delay, userSignal);

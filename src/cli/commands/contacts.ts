@@ -50,6 +50,7 @@ interface ImportOpts {
   delimiter?: string;
   sheet?: string;
   rejects?: string;
+  neutralizeFormulas?: boolean;
   checkpoint?: string | boolean;
   restart?: boolean;
   concurrency: number;
@@ -122,6 +123,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--delimiter <char>', 'CSV delimiter (default , or tab for .tsv)')
     .option('--sheet <name|n>', 'XLSX worksheet name or 1-based position (default the first)')
     .option('--rejects <file>', 'where bad rows go (default <file>.rejects.csv)')
+    .option('--no-neutralize-formulas', "write reject cells starting with = + - @ TAB CR as they are (default: prefixed with ' so spreadsheets do not run them)")
     .option('--checkpoint <file>', 'checkpoint file (default <file>.<taskId>.checkpoint.json: one per file and task)')
     .option('--no-checkpoint', 'do not read or write a checkpoint')
     .option('--restart', 'ignore the checkpoint and start from the first row (the server still skips known outIds)')
@@ -145,6 +147,7 @@ export function register(program: Command, io: CliIO): void {
             delimiter: opts.delimiter,
             sheet: opts.sheet !== undefined && /^\d+$/.test(opts.sheet) ? Number(opts.sheet) : opts.sheet,
             rejectsFile: opts.rejects !== undefined ? abs(opts.rejects) : undefined,
+            neutralizeFormulas: opts.neutralizeFormulas !== false,
             checkpointFile: opts.checkpoint === false ? false : typeof opts.checkpoint === 'string' ? abs(opts.checkpoint) : undefined,
             restart: Boolean(opts.restart),
             concurrency: opts.concurrency,

@@ -1,3 +1,4 @@
+import { neutralizeFormula } from '../../internal/csv.js';
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { Command } from 'commander';
@@ -106,20 +107,25 @@ function clip(s: string, n: number): string {
   return one.length > n ? `${one.slice(0, n - 1)}…` : one;
 }
 
-function csvCell(v: unknown): string {
+function csvCell(v: unknown, neutralize: boolean): string {
   if (v === null || v === undefined) return '';
-  const s = typeof v === 'boolean' ? (v ? 'true' : 'false') : String(v);
+  let s = typeof v === 'boolean' ? (v ? 'true' : 'false') : String(v);
+  // OWASP CSV injection: a text cell starting with = + - @ TAB CR is prefixed with ' (numbers are not).
+  if (neutralize && typeof v === 'string') s = neutralizeFormula(s);
   return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** One CSV line of an event; times as ISO 8601 UTC, the raw body as text in the last column. */
-export function csvLine(e: StoredEvent): string {
+/**
+ * One CSV line of an event; times as ISO 8601 UTC, the raw body as text in the last column. Text cells
+ * a spreadsheet would run as formulas get a leading `'` unless `neutralize` is false.
+ */
+export function csvLine(e: StoredEvent, neutralize = true): string {
   const values = CSV_COLUMNS.map((c) => {
     if (c === 'raw') return decodeRaw(e.raw, e.contentType);
     const v = e[c];
     return TIME_COLUMNS.has(c) && typeof v === 'number' ? new Date(v).toISOString() : v;
   });
-  return values.map(csvCell).join(',') + '\r\n';
+  return values.map((v) => csvCell(v, neutralize)).join(',') + '\r\n';
 }
 
 /** A text sink: a file (with backpressure) or stdout. */
@@ -256,9 +262,10 @@ export function register(program: Command, io: CliIO): void {
     .option('--task <taskId>', 'only this task')
     .option('--since <time>', 'received since: 30m, 2h, 7d ago, or a time', sinceFlag(now))
     .option('--out <file>', 'write here instead of stdout')
+    .option('--no-neutralize-formulas', "csv: write cells starting with = + - @ TAB CR as they are (default: prefixed with ' so spreadsheets do not run them)")
     .option('--db <path|url>', 'event store (env ZHICHI_DB, default ./zhichi-events.db)')
     .action(async (_o: unknown, cmd: Command) => {
-      const f = globals(cmd) as CommonFlags & { format: string; out?: string };
+      const f = globals(cmd) as CommonFlags & { format: string; out?: string; neutralizeFormulas?: boolean };
       if (f.format !== 'csv' && f.format !== 'json') throw new CliError(`--format must be csv or json (got "${f.format}")`, EXIT.USAGE);
       await withStore(f, io, async (store) => {
         const out = sink(io, f.out);
@@ -267,7 +274,7 @@ export function register(program: Command, io: CliIO): void {
           if (f.format === 'csv') {
             await out.write(CSV_COLUMNS.join(',') + '\r\n');
             for await (const e of allEvents(store, baseQuery(f))) {
-              await out.write(csvLine(e));
+              await out.write(csvLine(e, f.neutralizeFormulas !== false));
               n++;
             }
           } else {

@@ -17,8 +17,9 @@ export function register(program: Command, io: CliIO): void {
         const now = Date.now();
         if ('fixed' in info) {
           const out = { status: 'fixed', ...(opts.show ? { accessToken: info.accessToken } : {}) };
-          if (flags.json) printJson(io, out);
-          else io.stdout(keyValues([['status', 'fixed token (no expiry known)'], ...(opts.show ? [['token', info.accessToken] as [string, unknown]] : [])]));
+          // --show is the one output that prints a secret, on purpose.
+          if (flags.json) printJson(io, out, { reveal: opts.show === true });
+          else io.stdout(keyValues([['status', 'fixed token (no expiry known)'], ...(opts.show ? [['token', info.accessToken] as [string, unknown]] : [])], { reveal: opts.show === true }));
           return;
         }
         const remaining = info.expiresAt - now;
@@ -28,7 +29,7 @@ export function register(program: Command, io: CliIO): void {
             status, tokenType: info.tokenType, createTime: info.createTime, expiresIn: info.expiresIn, expiresAt: info.expiresAt,
             remainingMs: Math.max(0, remaining), companyId: client.companyId, baseUrl: client.baseUrl, tokenCache: tokenCacheLabel(flags, io, client),
             ...(opts.show ? { accessToken: info.accessToken } : {}),
-          });
+          }, { reveal: opts.show === true });
           return;
         }
         io.stdout(
@@ -42,7 +43,7 @@ export function register(program: Command, io: CliIO): void {
             ['base URL', client.baseUrl],
             ['cache', tokenCacheLabel(flags, io, client)],
             ['token', opts.show ? info.accessToken : 'hidden (use --show)'],
-          ]),
+          ], { reveal: opts.show === true }),
         );
       });
     });

@@ -1,4 +1,3 @@
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import type { Command } from 'commander';
@@ -8,6 +7,7 @@ import { nodeHandler } from '../../push/adapters/node.js';
 import { forwardTo } from '../../push/forward.js';
 import { createPushReceiver, type PushReceiver, type PushReceiverOptions } from '../../push/receiver.js';
 import { isPostgresLocation, resolveStoreLocation } from '../../push/store.js';
+import { PUSH_SERVER_DEFAULTS, createPushServer, type PushServerLimits } from '../../push/server.js';
 import { collect, globals, groupCommand, intFlag } from '../context.js';
 import { CliError, EXIT, type CliIO } from '../io.js';
 
@@ -40,6 +40,11 @@ interface ServeFlags {
   instanceId?: string;
   dashboard?: boolean;
   dashboardToken?: string;
+  headersTimeout?: number;
+  requestTimeout?: number;
+  keepAliveTimeout?: number;
+  maxConnections?: number;
+  maxConnectionsPerIp?: number;
 }
 
 const nonEmpty = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : v);
@@ -125,9 +130,25 @@ async function serve(flags: ServeFlags, io: CliIO): Promise<void> {
     }
   }
   const dash = dashboard;
-  const server = createServer(
-    dash ? (req, res) => ((req.url ?? '/').startsWith(DASHBOARD_PATH) ? dash.handler(req, res) : pushes(req, res)) : pushes,
-  );
+  const limits: PushServerLimits = {};
+  if (flags.headersTimeout !== undefined) limits.headersTimeoutMs = flags.headersTimeout;
+  if (flags.requestTimeout !== undefined) limits.requestTimeoutMs = flags.requestTimeout;
+  if (flags.keepAliveTimeout !== undefined) limits.keepAliveTimeoutMs = flags.keepAliveTimeout;
+  if (flags.maxConnections !== undefined) limits.maxConnections = flags.maxConnections;
+  if (flags.maxConnectionsPerIp !== undefined) limits.maxConnectionsPerIp = flags.maxConnectionsPerIp;
+  let server: ReturnType<typeof createPushServer>;
+  try {
+    // Tight connection limits for a push endpoint (docs/receiver.md, "Connection limits").
+    server = createPushServer(
+      receiver,
+      limits,
+      dash ? (req, res) => ((req.url ?? '/').startsWith(DASHBOARD_PATH) ? dash.handler(req, res) : pushes(req, res)) : pushes,
+    );
+  } catch (err) {
+    await dash?.close();
+    await receiver.close();
+    throw new CliError((err as Error).message, EXIT.USAGE);
+  }
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -183,6 +204,11 @@ export function register(program: Command, io: CliIO): void {
     .option('--forward <url>', 'POST every stored event to this URL; failures can be re-sent with `results replay`')
     .option('--ack <text>', 'acknowledgement body (default {"code":200,"message":"success"})')
     .option('--instance-id <name>', `name of this receiver in a fleet, stored with each event (env ${WEBHOOK_ENV.instanceId}, default <hostname>:<pid>)`)
+    .option('--headers-timeout <ms>', `time a client has to send the request headers (default ${PUSH_SERVER_DEFAULTS.headersTimeoutMs})`, intFlag('--headers-timeout', 1, 3_600_000))
+    .option('--request-timeout <ms>', `time a client has to send the whole request (default ${PUSH_SERVER_DEFAULTS.requestTimeoutMs})`, intFlag('--request-timeout', 1, 3_600_000))
+    .option('--keep-alive-timeout <ms>', `idle time of a kept-alive connection (default ${PUSH_SERVER_DEFAULTS.keepAliveTimeoutMs})`, intFlag('--keep-alive-timeout', 1, 3_600_000))
+    .option('--max-connections <n>', `open connections at once, more are closed on arrival (default ${PUSH_SERVER_DEFAULTS.maxConnections})`, intFlag('--max-connections', 1, 1_000_000))
+    .option('--max-connections-per-ip <n>', `open connections from one address at once (default ${PUSH_SERVER_DEFAULTS.maxConnectionsPerIp})`, intFlag('--max-connections-per-ip', 1, 1_000_000))
     .option('--dashboard', `also serve the campaign dashboard, read-only, under ${DASHBOARD_PATH}/`)
     .option('--dashboard-token <token>', 'access token of the dashboard, required off loopback (env ZHICHI_DASHBOARD_TOKEN; never printed)')
     .action(async (_opts: ServeFlags, cmd: Command) => {

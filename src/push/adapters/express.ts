@@ -50,6 +50,6 @@ export function expressMiddleware(receiver: PushReceiver): (req: ExpressLikeRequ
         body: expressBody(req),
         remoteAddress: req.socket.remoteAddress,
       })
-      .then((r) => sendNodeResponse(res, r), next);
+      .then((r) => sendNodeResponse(res, r, req), next);
   };
 }

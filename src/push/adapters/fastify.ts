@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { readNodeStream } from '../body.js';
 import type { PushReceiver } from '../receiver.js';
+import { closeAfterAnswer } from './node.js';
 
 /** The parts of a Fastify request the route reads (structural, no fastify types needed). */
 export interface FastifyLikeRequest {
@@ -63,6 +64,8 @@ export function fastifyPlugin(receiver: PushReceiver, options: FastifyPluginOpti
         body: stream && typeof stream.on === 'function' ? (limit) => readNodeStream(stream, limit) : new Uint8Array(0),
         remoteAddress: request.raw.socket.remoteAddress,
       });
+      // A refusal before the body was read closes the connection instead of draining the body.
+      closeAfterAnswer(request.raw, reply.raw, r);
       return reply.code(r.status).headers(r.headers).send(r.body);
     });
   };

@@ -20,6 +20,8 @@ export function fetchHandler(receiver: PushReceiver): (request: Request, info?: 
       body: (limit) => readWebStream(request.body, limit),
       remoteAddress: info.remoteAddress,
     });
+    // Refused before the body was read: cancel the body stream, so the runtime reads no more of it.
+    if (r.headers['connection'] === 'close' && request.body && !request.bodyUsed) void request.body.cancel().catch(() => {});
     return new Response(r.body, { status: r.status, headers: r.headers });
   };
 }

@@ -1,11 +1,12 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BodyInput } from '../body.js';
 import type { PushReceiver } from '../receiver.js';
-import { nodeBody } from './node.js';
+import { closeAfterAnswer, nodeBody } from './node.js';
 
 /** The parts of a Koa context the middleware uses (structural, no koa types needed). */
 export interface KoaLikeContext {
   req: IncomingMessage;
+  res: ServerResponse;
   path: string;
   originalUrl: string;
   request: { rawBody?: string; body?: unknown };
@@ -38,6 +39,8 @@ export function koaMiddleware(receiver: PushReceiver, options: KoaMiddlewareOpti
       body,
       remoteAddress: ctx.req.socket.remoteAddress,
     });
+    // A refusal before the body was read closes the connection instead of draining the body.
+    closeAfterAnswer(ctx.req, ctx.res, r);
     ctx.status = r.status;
     // Headers before the body: Koa would otherwise pick its own content type when the body is assigned.
     for (const [k, v] of Object.entries(r.headers)) ctx.set(k, v);
