@@ -140,7 +140,9 @@ export class ZhichiCredentialsError extends ZhichiBusinessError {
   constructor(refused: ZhichiBusinessError, retryInMs: number) {
     super(refused.code, refused.serverMessage, refused.envelope, { method: refused.method, path: refused.path, requestId: refused.requestId });
     this.message = redactText(
-      `token request refused: business error ${refused.code}: ${refused.serverMessage} (GET tokens): the server refused this apiKey / apiSecret; ` +
+      `token request refused: business error ${refused.code}: ${refused.serverMessage} (GET tokens): ` +
+        // 429 is the token endpoint's rate limit (BUSINESS_CODE.TOKEN_RATE_LIMITED, assumed): the credentials may be fine.
+        (refused.code === 429 ? 'the server rate-limits token requests; ' : 'the server refused this apiKey / apiSecret; ') +
         `this process's calls fail at once for the next ${Math.ceil(retryInMs / 1000)} s without asking again`,
     );
   }

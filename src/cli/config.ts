@@ -45,7 +45,9 @@ export function readDotEnv(io: CliIO, envFile?: string): Record<string, string> 
     text = readFileSync(path, 'utf8');
   } catch (err) {
     if (envFile === undefined && (err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new CliError(`--env-file ${envFile ?? path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, EXIT.USAGE);
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? `no such file (looked for ${path})` : code === 'EISDIR' ? `${path} is a directory` : `cannot read ${path} (${code ?? (err as Error).message})`;
+    throw new CliError(`${envFile === undefined ? '.env' : `--env-file ${envFile}`}: ${why}`, EXIT.USAGE);
   }
   const parsed = parseEnv(text);
   const out: Record<string, string> = {};

@@ -23,6 +23,8 @@ export const EXIT = {
   NETWORK: 4,
   /** Finished, but some rows or items were rejected (see the reject file). */
   PARTIAL: 5,
+  /** A rate limit refused the request (e.g. token minting): the same command may work later. */
+  RATE_LIMITED: 6,
   /** Stopped by SIGINT/SIGTERM before finishing (an import can be resumed by rerunning it). */
   INTERRUPTED: 130,
 } as const;

@@ -55,7 +55,7 @@ export function buildProgram(io: CliIO, onCommanderError: (text: string) => void
     'after',
     `\nConfiguration: flags, then the environment, then ./.env:\n${vars}
 Exit codes: 0 ok, 1 unexpected error, 2 usage/configuration/input file, 3 API error, 4 network,
-5 finished with rejected rows, 130 interrupted.`,
+5 finished with rejected rows, 6 rate limited (try again later), 130 interrupted.`,
   );
   return program;
 }
