@@ -1,6 +1,6 @@
 // Runs the real `zhichi` binary (bin/zhichi.mjs, through its shebang) as a child process: what a
 // user's shell runs. Needs `npx tsup` first (the binary loads dist/cli.js).
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { RunResult } from './cli-helpers.js';
 
@@ -20,4 +20,52 @@ export function zhichiBin(argv: string[], opts: { env?: Record<string, string>; 
       },
     );
   });
+}
+
+/** A long-running `zhichi` child (e.g. `webhooks serve`): its output so far, a wait for a pattern, a stop. */
+export interface BinChild {
+  out(): string;
+  err(): string;
+  /** Resolves once stdout+stderr match `re` (rejects when the child exits first). */
+  waitFor(re: RegExp): Promise<RegExpMatchArray>;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number>;
+}
+
+/** Starts `bin/zhichi.mjs argv` and keeps it running. */
+export function startBin(argv: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): BinChild {
+  const child = spawn(BIN, argv, { env: { PATH: process.env.PATH ?? '', HOME: opts.cwd ?? process.env.HOME ?? '', ...opts.env }, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  let exited: number | null = null;
+  const waiters = new Set<() => void>();
+  const wake = () => {
+    for (const w of [...waiters]) w();
+  };
+  child.stdout.setEncoding('utf8').on('data', (s: string) => ((out += s), wake()));
+  child.stderr.setEncoding('utf8').on('data', (s: string) => ((err += s), wake()));
+  const exit = new Promise<number>((r) => child.on('exit', (code, sig) => ((exited = code ?? (sig ? 128 : 1)), wake(), r(exited))));
+  return {
+    out: () => out,
+    err: () => err,
+    waitFor: (re) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const m = (out + err).match(re);
+          if (m) {
+            waiters.delete(check);
+            resolve(m);
+          } else if (exited !== null) {
+            waiters.delete(check);
+            reject(new Error(`zhichi exited ${exited} before ${re}: ${out}${err}`));
+          }
+        };
+        waiters.add(check);
+        check();
+      }),
+    stop: async () => {
+      if (exited === null) child.kill('SIGTERM');
+      return exit;
+    },
+  };
 }

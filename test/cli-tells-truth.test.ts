@@ -4,8 +4,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../src/emulator/index.js';
-import { zhichiBin } from './bin-helpers.js';
-import { envFor, startTestEmulator, tempDir } from './cli-helpers.js';
+import { startBin, zhichiBin } from './bin-helpers.js';
+import { envFor, quietTask, startTestEmulator, tempDir, zhichi } from './cli-helpers.js';
+import { SECRET, callPush, post } from './fixtures/push-http.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -65,5 +66,64 @@ describe('exit codes as documented (point 10)', () => {
     const r = await zhichiBin(['--env-file', 'my.env', 'robots'], { cwd });
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
+  });
+});
+
+describe('webhooks serve tells what it refuses (point 8)', () => {
+  it('logs one line per refused push (status, reason, address, path without the secret)', async () => {
+    const cwd = dir();
+    const child = startBin(['webhooks', 'serve', '--port', '0', '--db', 'events.db', '--max-body', '2000'], { cwd, env: { ZHICHI_PUSH_SECRET: SECRET } });
+    cleanups.push(() => void child.stop());
+    const [, url] = await child.waitFor(/listening on (\S+)\n/);
+    const wrong = 'wrong-secret-abcdefghijkl';
+    expect((await post(`${url}?secret=${wrong}`, callPush('T1', 'A1'))).status).toBe(401);
+    expect((await post(`${url}?secret=${SECRET}`, { ...callPush('T1', 'A2'), pad: 'x'.repeat(3000) })).status).toBe(413);
+    expect((await post(`${url}?secret=${SECRET}`, callPush('T1', 'A3'))).status).toBe(200);
+    await child.waitFor(/refused 413/);
+    expect(child.err()).toContain('refused 401 POST /api/zhichi/events?secret=[REDACTED] from 127.0.0.1: missing or wrong secret\n');
+    expect(child.err()).toMatch(/refused 413 POST \/api\/zhichi\/events\?secret=\[REDACTED\] from 127\.0\.0\.1: .*2000/);
+    expect(child.err().match(/^refused /gm)).toHaveLength(2);
+    expect(await child.stop()).toBe(0);
+    expect(child.out() + child.err()).not.toContain(SECRET);
+    expect(child.out() + child.err()).not.toContain(wrong);
+  });
+
+  it('prints a summary per interval (accepted, duplicates, refused), --summary-every sets it, quiet intervals print nothing', async () => {
+    const cwd = dir();
+    const ac = new AbortController();
+    const ticks: Array<{ ms: number; fn: () => void }> = [];
+    const io = { cwd, env: { ZHICHI_PUSH_SECRET: SECRET }, signal: ac.signal, every: (ms: number, fn: () => void) => (ticks.push({ ms, fn }), () => undefined) };
+    let out = '';
+    let err = '';
+    const done = zhichi(['webhooks', 'serve', '--port', '0', '--db', 'events.db', '--summary-every', '5'], {
+      ...io, stdout: (s) => void (out += s), stderr: (s) => void (err += s),
+    });
+    while (!/listening on (\S+)\n/.test(out) || ticks.length === 0) await new Promise((r) => setTimeout(r, 5));
+    const url = /listening on (\S+)\n/.exec(out)![1]!;
+    expect(ticks.map((t) => t.ms)).toEqual([5000]);
+    await post(`${url}?secret=${SECRET}`, callPush('T1', 'A1'));
+    await post(`${url}?secret=${SECRET}`, callPush('T1', 'A1'));
+    await post(`${url}?secret=${SECRET}`, callPush('T1', 'A2'));
+    await post(`${url}?secret=nope-nope-nope-nope-nope`, callPush('T1', 'A3'));
+    ticks[0]!.fn();
+    expect(err).toContain('summary (last 5s): 2 accepted, 1 duplicates, 1 refused (401×1); total 2 stored\n');
+    const before = err;
+    ticks[0]!.fn();
+    expect(err).toBe(before);
+    ac.abort();
+    await done;
+  });
+
+  it('tasks create --push-url without ?secret= warns on stderr', async () => {
+    const emu = await emulator();
+    const cwd = dir();
+    writeFileSync(join(cwd, 'task.json'), JSON.stringify(quietTask()));
+    const env = envFor(emu, { ZHICHI_TOKEN_CACHE: 'off' });
+    const bare = await zhichiBin(['tasks', 'create', '--file', 'task.json', '--name', 'no secret', '--push-url', 'https://example.com/api/zhichi/events'], { cwd, env });
+    expect(bare.code).toBe(0);
+    expect(bare.err).toMatch(/^warning: the push URL has no \?secret=/);
+    const ok = await zhichiBin(['tasks', 'create', '--file', 'task.json', '--name', 'with secret', '--push-url', `https://example.com/api/zhichi/events?secret=${SECRET}`], { cwd, env });
+    expect(ok.code).toBe(0);
+    expect(ok.err).toBe('');
   });
 });

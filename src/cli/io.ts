@@ -8,6 +8,21 @@ export interface CliIO {
   isTTY: boolean;
   /** Aborted on SIGINT/SIGTERM for long-running commands (emulator, webhooks serve). */
   signal?: AbortSignal;
+  /**
+   * Runs `fn` every `ms` until the returned function is called (periodic summaries of long-running
+   * commands). @default an unref'd `setInterval`; tests inject their own and tick it by hand.
+   */
+  every?(ms: number, fn: () => void): () => void;
+}
+
+/** `io.every`, or an unref'd interval. */
+export function everyOf(io: CliIO): (ms: number, fn: () => void) => () => void {
+  if (io.every) return io.every.bind(io);
+  return (ms, fn) => {
+    const t = setInterval(fn, ms);
+    t.unref();
+    return () => clearInterval(t);
+  };
 }
 
 /** Exit codes of `zhichi` (documented in the README). */

@@ -1,7 +1,7 @@
 // Public surface of the push receiver: the `zhichi-outbound/receiver` entry point (named exports only).
 export {
   PushReceiver, createPushReceiver,
-  type PushReceiverOptions, type PushRequest, type PushResponse, type AckOptions, type ReceiverStats, type HeaderSource,
+  type PushReceiverOptions, type PushRequest, type PushResponse, type AckOptions, type ReceiverStats, type HeaderSource, type RefusedPush,
 } from './receiver.js';
 export { type ResultEvent, type ResultHandler } from './events.js';
 export { type ExtractedFields, extractFields, eventKey, parseTime } from './extract.js';

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { PUSH_ACK } from '../contract/index.js';
 import { systemClock, type Clock } from '../internal/clock.js';
 import { redactingLogger, silentLogger, type Logger } from '../internal/logger.js';
+import { redactText } from '../internal/redact.js';
 import { IpAllowList, SecretChecker, clientAddress } from './auth.js';
 import {
   DEFAULT_MAX_BODY_BYTES, decoderFor, isAcceptedType, parseContentType,
@@ -90,6 +91,11 @@ export interface PushReceiverOptions {
   clock?: Clock;
   /** Receives warnings (redacted). @default silent */
   logger?: Logger;
+  /**
+   * Called once for every request answered with an error status (401, 403, 413, 503…), after the
+   * answer is known: an access log of refused pushes. The path never carries the secret. @default none
+   */
+  onRefused?: (refused: RefusedPush) => void;
   /** Environment used to resolve `ZHICHI_DB`. @default process.env */
   env?: Record<string, string | undefined>;
   /**
@@ -97,6 +103,18 @@ export interface PushReceiverOptions {
    * event). @default `<hostname>:<pid>`
    */
   instanceId?: string;
+}
+
+/** A request the receiver answered with an error status (see {@link PushReceiverOptions.onRefused}). */
+export interface RefusedPush {
+  status: number;
+  /** Why, as told to the sender (`missing or wrong secret`, `body larger than …`). */
+  reason: string;
+  method: string;
+  /** Request path and query, with any secret (query `secret=` or the Agents path segment) replaced by `[REDACTED]`. */
+  path: string;
+  /** The peer's address (after trusted proxies), or null when unknown. */
+  remoteAddress: string | null;
 }
 
 /** Counters since the receiver started. */
@@ -202,6 +220,7 @@ export class PushReceiver {
   readonly #ack: PushResponse;
   readonly #clock: Clock;
   readonly #log: Logger;
+  readonly #onRefused: ((refused: RefusedPush) => void) | undefined;
   readonly #ownsStore: boolean;
   /** Stored with every event this receiver inserts. */
   readonly instanceId: string;
@@ -234,6 +253,7 @@ export class PushReceiver {
     this.#path = options.path;
     if (options.agentsPath !== undefined && (!options.agentsPath.startsWith('/') || options.agentsPath.endsWith('/'))) throw new TypeError('agentsPath must start with "/" and not end with "/"');
     this.#agentsPath = options.agentsPath;
+    this.#onRefused = options.onRefused;
     this.#ack = buildAck(options.ack);
     this.#clock = options.clock ?? systemClock;
     this.#log = redactingLogger(options.logger ?? silentLogger);
@@ -271,12 +291,17 @@ export class PushReceiver {
     this.#stats.requests++;
     try {
       const res = await this.#handle(req);
-      if (res.status >= 400) this.#stats.rejected[res.status] = (this.#stats.rejected[res.status] ?? 0) + 1;
+      if (res.status >= 400) {
+        this.#stats.rejected[res.status] = (this.#stats.rejected[res.status] ?? 0) + 1;
+        this.#refused(req, res);
+      }
       return res;
     } catch (err) {
       this.#log.error('push handling failed', { error: (err as Error).message });
       this.#stats.rejected[500] = (this.#stats.rejected[500] ?? 0) + 1;
-      return reject(500, 'internal error');
+      const res = reject(500, 'internal error');
+      this.#refused(req, res);
+      return res;
     } finally {
       this.#inFlight--;
       if (this.#inFlight === 0 && this.#drainWaiters.length > 0) {
@@ -284,6 +309,32 @@ export class PushReceiver {
         this.#drainWaiters = [];
         for (const r of w) r();
       }
+    }
+  }
+
+  #refused(req: PushRequest, res: PushResponse): void {
+    const hook = this.#onRefused;
+    if (!hook) return;
+    let reason = '';
+    try {
+      reason = String((JSON.parse(res.body) as { message?: unknown }).message ?? '');
+    } catch {
+      reason = res.body.slice(0, 200);
+    }
+    // The secret may sit in the query (`?secret=`) or, for Agents callbacks, in the segment after the path.
+    let path = redactText(req.url);
+    const ap = this.#agentsPath;
+    if (ap !== undefined && path.startsWith(`${ap}/`)) path = `${ap}/[REDACTED]${path.slice(ap.length + 1).replace(/^[^?]*/, '')}`;
+    try {
+      hook({
+        status: res.status,
+        reason: redactText(reason),
+        method: req.method.toUpperCase(),
+        path,
+        remoteAddress: clientAddress(req.remoteAddress, header(req.headers, 'x-forwarded-for'), this.#trustProxyHops) ?? null,
+      });
+    } catch (err) {
+      this.#log.warn('onRefused handler threw', { error: (err as Error).message });
     }
   }
 

@@ -99,6 +99,23 @@ export function buildTaskParams(io: CliIO, o: CreateOpts): CreateTaskParams {
   return base as CreateTaskParams;
 }
 
+/**
+ * Why a pushUrl would lose every push, or undefined: `zhichi webhooks serve` (and any receiver built
+ * with a secret) answers 401 to a push whose URL carries no `?secret=`.
+ */
+export function pushUrlWithoutSecret(pushUrl: string | undefined): string | undefined {
+  if (pushUrl === undefined || pushUrl.trim() === '') return undefined;
+  let params: URLSearchParams;
+  try {
+    params = new URL(pushUrl).searchParams;
+  } catch {
+    return undefined; // the contract's own rule reports a malformed URL
+  }
+  const secret = params.get('secret');
+  if (secret !== null && secret !== '') return undefined;
+  return 'the push URL has no ?secret=<push secret>: a receiver with a push secret (zhichi webhooks serve) refuses every push with 401; add ?secret= with the receiver\'s push secret';
+}
+
 /** Task status name: the server's, or ours for its code. */
 export function statusName(t: TaskInfo): string | undefined {
   return t.statusName ?? (typeof t.status === 'number' ? enumName(TASK_STATUS, t.status) : undefined);
@@ -147,6 +164,8 @@ export function register(program: Command, io: CliIO): void {
     .option('--push-type <1|2>', '1 final result per contact, 2 every call (default 2)', intFlag('--push-type', 1, 2))
     .action(async (opts: CreateOpts, cmd: Command) => {
       const params = buildTaskParams(io, opts);
+      const noSecret = pushUrlWithoutSecret(params.pushUrl);
+      if (noSecret) io.stderr(`warning: ${noSecret}\n`);
       await withClient(cmd, io, async (client, flags) => {
         let created;
         try {

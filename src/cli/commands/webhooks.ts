@@ -9,7 +9,7 @@ import { createPushReceiver, type PushReceiver, type PushReceiverOptions } from 
 import { isPostgresLocation, resolveStoreLocation } from '../../push/store.js';
 import { PUSH_SERVER_DEFAULTS, createPushServer, type PushServerLimits } from '../../push/server.js';
 import { collect, globals, groupCommand, intFlag } from '../context.js';
-import { CliError, EXIT, type CliIO } from '../io.js';
+import { CliError, EXIT, everyOf, type CliIO } from '../io.js';
 
 /** Default path of the receiver, the seed's pushUrl path. */
 export const DEFAULT_PUSH_PATH = '/api/zhichi/events';
@@ -45,6 +45,25 @@ interface ServeFlags {
   keepAliveTimeout?: number;
   maxConnections?: number;
   maxConnectionsPerIp?: number;
+  summaryEvery?: number;
+}
+
+/** Prints, every `seconds`, what the interval brought: accepted, duplicates, refused by status (nothing when it brought nothing). */
+function periodicSummary(receiver: PushReceiver, io: CliIO, seconds: number): () => void {
+  let last = receiver.stats();
+  return everyOf(io)(seconds * 1000, () => {
+    const now = receiver.stats();
+    const refused = Object.entries(now.rejected)
+      .map(([k, v]) => [k, v - (last.rejected[Number(k)] ?? 0)] as const)
+      .filter(([, n]) => n > 0);
+    const refusedTotal = refused.reduce((a, [, n]) => a + n, 0);
+    const accepted = now.stored - last.stored;
+    const duplicates = now.duplicates - last.duplicates;
+    last = now;
+    if (accepted === 0 && duplicates === 0 && refusedTotal === 0) return;
+    const by = refused.length > 0 ? ` (${refused.map(([k, n]) => `${k}×${n}`).join(' ')})` : '';
+    io.stderr(`summary (last ${seconds}s): ${accepted} accepted, ${duplicates} duplicates, ${refusedTotal} refused${by}; total ${now.stored} stored\n`);
+  });
 }
 
 const nonEmpty = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : v);
@@ -82,6 +101,7 @@ async function serve(flags: ServeFlags, io: CliIO): Promise<void> {
     throw new CliError(`webhooks serve needs the push secret: --secret or env ${WEBHOOK_ENV.secret} (at least ${MIN_SECRET_LENGTH} characters)`, EXIT.USAGE);
   }
   if (secret.length < MIN_SECRET_LENGTH) throw new CliError(`--secret must be at least ${MIN_SECRET_LENGTH} characters`, EXIT.USAGE);
+  const summaryEvery = flags.summaryEvery ?? 60;
   const port = flags.port ?? (nonEmpty(io.env[WEBHOOK_ENV.port]) !== undefined ? intFlag(WEBHOOK_ENV.port, 0, 65_535)(io.env[WEBHOOK_ENV.port]!) : 8080);
   const host = flags.host ?? nonEmpty(io.env[WEBHOOK_ENV.host]) ?? '127.0.0.1';
   const path = flags.path ?? DEFAULT_PUSH_PATH;
@@ -101,6 +121,9 @@ async function serve(flags: ServeFlags, io: CliIO): Promise<void> {
   const instanceId = nonEmpty(flags.instanceId) ?? nonEmpty(io.env[WEBHOOK_ENV.instanceId]);
   if (instanceId !== undefined) options.instanceId = instanceId;
   options.logger = { warn: (m) => io.stderr(`warning: ${m}\n`), error: (m) => io.stderr(`error: ${m}\n`) };
+  // Access log of refused pushes: a sender that gets 401/413 retries, and without a line here the
+  // operator would only see pushes missing (the path's secret is redacted by the receiver).
+  options.onRefused = (r) => io.stderr(`refused ${r.status} ${r.method} ${r.path} from ${r.remoteAddress ?? 'unknown'}: ${r.reason}\n`);
   let forward: ReturnType<typeof forwardTo> | undefined;
   let receiver: PushReceiver;
   try {
@@ -171,7 +194,9 @@ async function serve(flags: ServeFlags, io: CliIO): Promise<void> {
   if (forward) io.stdout(`forwarding stored events to ${new URL(flags.forward!).origin}\n`);
   if (dash) io.stdout(`dashboard on http://${shownHost}:${addr.port}${DASHBOARD_PATH}/\n`);
 
+  const stopSummary = summaryEvery > 0 ? periodicSummary(receiver, io, summaryEvery) : () => undefined;
   await stopRequested(io.signal);
+  stopSummary();
   io.stderr('stopping: draining in-flight pushes…\n');
   // Stop accepting connections first, then let every request already inside finish its commit;
   // a request arriving on a kept-alive connection meanwhile gets 503 and is retried by the sender.
@@ -209,6 +234,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--keep-alive-timeout <ms>', `idle time of a kept-alive connection (default ${PUSH_SERVER_DEFAULTS.keepAliveTimeoutMs})`, intFlag('--keep-alive-timeout', 1, 3_600_000))
     .option('--max-connections <n>', `open connections at once, more are closed on arrival (default ${PUSH_SERVER_DEFAULTS.maxConnections})`, intFlag('--max-connections', 1, 1_000_000))
     .option('--max-connections-per-ip <n>', `open connections from one address at once (default ${PUSH_SERVER_DEFAULTS.maxConnectionsPerIp})`, intFlag('--max-connections-per-ip', 1, 1_000_000))
+    .option('--summary-every <seconds>', 'print a summary line (accepted, duplicates, refused) on stderr every this many seconds when pushes came, 0 = never (default 60)', intFlag('--summary-every', 0, 86_400))
     .option('--dashboard', `also serve the campaign dashboard, read-only, under ${DASHBOARD_PATH}/`)
     .option('--dashboard-token <token>', 'access token of the dashboard, required off loopback (env ZHICHI_DASHBOARD_TOKEN; never printed)')
     .action(async (_opts: ServeFlags, cmd: Command) => {
