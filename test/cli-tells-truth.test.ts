@@ -127,3 +127,87 @@ describe('webhooks serve tells what it refuses (point 8)', () => {
     expect(ok.err).toBe('');
   });
 });
+
+describe('a CLI that fits habits (point 11)', () => {
+  it('--api-secret is the apiSecret; the old --secret still works with a deprecation notice', async () => {
+    const emu = await emulator();
+    const cwd = dir();
+    const { ZHICHI_SECRET: apiSecret, ...env } = envFor(emu, { ZHICHI_TOKEN_CACHE: 'off' });
+    const good = await zhichiBin(['robots', '--api-secret', apiSecret!], { cwd, env });
+    expect(good).toMatchObject({ code: 0, err: '' });
+    const old = await zhichiBin(['robots', '--secret', apiSecret!], { cwd, env });
+    expect(old.code).toBe(0);
+    expect(old.err).toBe('warning: --secret is deprecated: use --api-secret for the apiSecret (webhooks serve: --push-secret for the push secret)\n');
+    const missing = await zhichiBin(['robots'], { cwd, env });
+    expect(missing.err).toContain('ZHICHI_SECRET (or --api-secret)');
+  });
+
+  it('webhooks serve takes --push-secret; --secret there is the deprecated alias', async () => {
+    const cwd = dir();
+    const child = startBin(['webhooks', 'serve', '--port', '0', '--db', 'e.db', '--push-secret', SECRET], { cwd });
+    cleanups.push(() => void child.stop());
+    const [, url] = await child.waitFor(/listening on (\S+)\n/);
+    expect((await post(`${url}?secret=${SECRET}`, callPush('T1', 'A1'))).status).toBe(200);
+    expect(await child.stop()).toBe(0);
+    expect(child.err()).not.toContain('deprecated');
+    const old = startBin(['webhooks', 'serve', '--port', '0', '--db', 'e.db', '--secret', SECRET], { cwd });
+    cleanups.push(() => void old.stop());
+    await old.waitFor(/listening on (\S+)\n/);
+    expect(await old.stop()).toBe(0);
+    expect(old.err()).toContain('warning: webhooks serve --secret is deprecated: use --push-secret\n');
+    expect(old.out() + old.err()).not.toContain(SECRET);
+  });
+
+  it('tables show enum names (redials if NOT_CONNECTED); --status RUNNING is accepted beside codes', async () => {
+    const emu = await emulator();
+    const cwd = dir();
+    const env = envFor(emu, { ZHICHI_TOKEN_CACHE: join(cwd, 't.json') });
+    writeFileSync(join(cwd, 'task.json'), JSON.stringify({ ...quietTask(), taskRetryList: [{ retryNum: 1, retryTime: 60, retryCondition: 3 }] }));
+    const created = await zhichiBin(['tasks', 'create', '--file', 'task.json'], { cwd, env });
+    expect(created.code).toBe(0);
+    const got = await zhichiBin(['tasks', 'get', created.out.trim()], { cwd, env });
+    expect(got.out).toMatch(/redials\s+1× after 60 min if NOT_CONNECTED \(3\)/);
+    const byName = await zhichiBin(['tasks', 'list', '--status', 'NOT_STARTED', '--json'], { cwd, env });
+    const byCode = await zhichiBin(['tasks', 'list', '--status', '0', '--json'], { cwd, env });
+    expect(byName.code).toBe(0);
+    expect(byName.out).toBe(byCode.out);
+    const bad = await zhichiBin(['tasks', 'list', '--status', 'RUNNIN'], { cwd, env });
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--status must be one of NOT_STARTED, RUNNING, WAITING, FINISHED, EXPIRED or its code (got "RUNNIN")');
+  });
+
+  it('contacts add blames --phone and --out-id, not contactList[0].telephone', async () => {
+    const emu = await emulator();
+    const cwd = dir();
+    const r = await zhichiBin(['contacts', 'add', '--task', 'T', '--out-id', 'A1', '--phone', '123'], { cwd, env: envFor(emu, { ZHICHI_TOKEN_CACHE: 'off' }) });
+    expect(r.code).toBe(2);
+    expect(r.err).toBe('error: invalid contact: --phone must be a mainland mobile number (11 digits, 13x–19x)\n');
+  });
+
+  it('did you mean: typos of commands, subcommands and flags get a suggestion', async () => {
+    const cwd = dir();
+    expect((await zhichiBin(['tokne'], { cwd })).err).toBe("error: unknown command 'tokne' (Did you mean token?)\n");
+    expect((await zhichiBin(['tasks', 'lsit'], { cwd })).err).toContain("unknown command 'zhichi tasks lsit' (Did you mean zhichi tasks list?)");
+    const flag = await zhichiBin(['tasks', 'list', '--stauts', '1'], { cwd });
+    expect(flag).toMatchObject({ code: 2, err: "error: unknown option '--stauts' (Did you mean --status?)\n" });
+  });
+
+  it('subcommand --help lists the global flags', async () => {
+    const r = await zhichiBin(['tasks', 'list', '--help'], { cwd: dir() });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/Global Options:[\s\S]*--json[\s\S]*--api-secret[\s\S]*--base-url/);
+    expect(r.out).not.toMatch(/^\s+--secret /m);
+  });
+
+  it('under --json an error is one JSON line on stderr, stdout stays empty', async () => {
+    const cwd = dir();
+    const r = await zhichiBin(['robots', '--json'], { cwd, env: { ZHICHI_TOKEN_CACHE: 'off' } });
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    const e = JSON.parse(r.err) as { error: { message: string; exitCode: number } };
+    expect(e.error.exitCode).toBe(2);
+    expect(e.error.message).toMatch(/^missing configuration: ZHICHI_KEY/);
+    const usage = await zhichiBin(['--json', 'tasks', 'list', '--stauts', '1'], { cwd });
+    expect(JSON.parse(usage.err)).toEqual({ error: { message: "unknown option '--stauts' (Did you mean --status?)", exitCode: 2 } });
+  });
+});

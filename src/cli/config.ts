@@ -9,6 +9,8 @@ import { CliError, EXIT, type CliIO } from './io.js';
 /** Configuration flags every command accepts (global options of `zhichi`). */
 export interface GlobalFlags {
   key?: string;
+  apiSecret?: string;
+  /** Deprecated alias: the apiSecret, or the push secret for `webhooks serve`. */
   secret?: string;
   companyId?: string;
   baseUrl?: string;
@@ -23,13 +25,13 @@ export interface GlobalFlags {
 /** The env variables `zhichi` reads, flag that overrides each, and what it is for. */
 export const CONFIG_VARS = [
   { env: 'ZHICHI_KEY', flag: '--key', what: 'apiKey (设置—接口设置 in the Sobot console)' },
-  { env: 'ZHICHI_SECRET', flag: '--secret', what: 'apiSecret (never printed)' },
+  { env: 'ZHICHI_SECRET', flag: '--api-secret', what: 'apiSecret (never printed)' },
   { env: 'ZHICHI_COMPANY_ID', flag: '--company-id', what: 'company id' },
   { env: 'ZHICHI_BASE_URL', flag: '--base-url', what: 'API base URL (default https://gw.soboten.com/api/6.0.0/)' },
   { env: 'ZHICHI_REDIS_URL', flag: '--redis-url', what: 'Redis for a token cache shared by processes' },
   { env: 'ZHICHI_TOKEN_CACHE', flag: '--token-cache', what: 'token cache file shared by zhichi runs, or off (default ~/.cache/zhichi/tokens.json)' },
   { env: 'ZHICHI_DB', flag: '--db', what: 'push-event store: SQLite file or postgres:// URL' },
-  { env: 'ZHICHI_PUSH_SECRET', flag: 'webhooks serve --secret', what: 'secret the pushUrl carries as ?secret= (never printed)' },
+  { env: 'ZHICHI_PUSH_SECRET', flag: 'webhooks serve --push-secret', what: 'secret the pushUrl carries as ?secret= (never printed)' },
   { env: 'ZHICHI_PUSH_PORT', flag: 'webhooks serve --port', what: 'port of the push receiver' },
   { env: 'ZHICHI_PUSH_HOST', flag: 'webhooks serve --host', what: 'interface of the push receiver (default 127.0.0.1)' },
 ] as const;
@@ -78,7 +80,7 @@ export interface Connection {
 export function resolveConnection(flags: GlobalFlags, env: Record<string, string | undefined>): Connection {
   const c: Connection = {
     apiKey: nonEmpty(flags.key) ?? nonEmpty(env.ZHICHI_KEY),
-    apiSecret: nonEmpty(flags.secret) ?? nonEmpty(env.ZHICHI_SECRET),
+    apiSecret: nonEmpty(flags.apiSecret) ?? nonEmpty(flags.secret) ?? nonEmpty(env.ZHICHI_SECRET),
     companyId: nonEmpty(flags.companyId) ?? nonEmpty(env.ZHICHI_COMPANY_ID),
     baseUrl: nonEmpty(flags.baseUrl) ?? nonEmpty(env.ZHICHI_BASE_URL),
     redisUrl: nonEmpty(flags.redisUrl) ?? nonEmpty(env.ZHICHI_REDIS_URL),
@@ -121,15 +123,23 @@ export function tokenCacheLabel(flags: GlobalFlags, io: CliIO, client?: ZhichiCl
   return tokenCachePath(flags, io) ?? 'memory';
 }
 
+/** The one notice of the deprecated `--secret` (for the apiSecret): its new name. */
+export function warnDeprecatedSecret(flags: GlobalFlags, io: CliIO): void {
+  if (flags.secret !== undefined && flags.apiSecret === undefined) {
+    io.stderr('warning: --secret is deprecated: use --api-secret for the apiSecret (webhooks serve: --push-secret for the push secret)\n');
+  }
+}
+
 /**
  * Builds a client from flags and env, failing with ONE line that names every missing setting and
  * how to give it (the client's own validation then covers malformed values).
  */
 export function buildClient(flags: GlobalFlags, io: CliIO, signal?: AbortSignal): ZhichiClient {
+  warnDeprecatedSecret(flags, io);
   const c = resolveConnection(flags, io.env);
   const missing: string[] = [];
   if (!c.apiKey) missing.push('ZHICHI_KEY (or --key)');
-  if (!c.apiSecret) missing.push('ZHICHI_SECRET (or --secret)');
+  if (!c.apiSecret) missing.push('ZHICHI_SECRET (or --api-secret)');
   if (!c.companyId) missing.push('ZHICHI_COMPANY_ID (or --company-id)');
   if (missing.length) {
     throw new CliError(`missing configuration: ${missing.join(', ')}; set them in the environment or in a .env file in ${io.cwd}`, EXIT.USAGE);

@@ -28,8 +28,34 @@ export function groupCommand(group: Command): Command {
     const subs = group.commands.map((c) => c.name()).join(', ');
     const path = `zhichi ${group.name()}`;
     if (name === undefined) throw new CliError(`${path} needs a command: ${subs} (see ${path} --help)`, EXIT.USAGE);
-    throw new CliError(`unknown command '${path} ${name}' (commands: ${subs})`, EXIT.USAGE);
+    const near = closest(name, group.commands.map((c) => c.name()));
+    throw new CliError(`unknown command '${path} ${name}'${near ? ` (Did you mean ${path} ${near}?)` : ''} (commands: ${subs})`, EXIT.USAGE);
   });
+}
+
+/** The candidate nearest to `word` by edit distance, if it is close enough to be a typo (as commander's own suggestions). */
+export function closest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word, c);
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  return best !== undefined && bestD <= Math.max(1, Math.floor(best.length / 3)) ? best : undefined;
+}
+
+/** Edit distance with adjacent transpositions (`lsit` → `list` is 1). */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
 }
 
 /** Parses an integer flag, naming the flag and the rule when it is not one. */

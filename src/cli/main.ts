@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import pkg from '../../package.json' with { type: 'json' };
 import { register as registerAgents } from './commands/agents.js';
 import { register as registerCompany } from './commands/company.js';
@@ -23,7 +23,9 @@ export function buildProgram(io: CliIO, onCommanderError: (text: string) => void
     .option('--json', 'machine-readable JSON on stdout')
     .option('--debug', 'print the stack of an error (secrets stay redacted)')
     .option('--key <apiKey>', 'apiKey (env ZHICHI_KEY)')
-    .option('--secret <apiSecret>', 'apiSecret (env ZHICHI_SECRET; prefer the env: flags show in the process list)')
+    .option('--api-secret <apiSecret>', 'apiSecret (env ZHICHI_SECRET; prefer the env: flags show in the process list)')
+    // Deprecated: `--secret` meant the apiSecret here and the push secret in `webhooks serve`.
+    .addOption(new Option('--secret <secret>', 'deprecated: --api-secret (webhooks serve: --push-secret)').hideHelp())
     .option('--company-id <id>', 'company id (env ZHICHI_COMPANY_ID)')
     .option('--base-url <url>', 'API base URL (env ZHICHI_BASE_URL, default https://gw.soboten.com/api/6.0.0/)')
     .option('--redis-url <url>', 'Redis URL for a token cache shared across processes (env ZHICHI_REDIS_URL)')
@@ -37,6 +39,8 @@ export function buildProgram(io: CliIO, onCommanderError: (text: string) => void
       outputError: (s) => onCommanderError(s),
     })
     .showSuggestionAfterError(true)
+    // `zhichi tasks list --help` also lists --json, --key, --base-url…: they are accepted there too.
+    .configureHelp({ showGlobalOptions: true })
     .helpCommand(false);
   // Subcommands created from here on inherit exitOverride and the output configuration.
   registerToken(program, io);
@@ -102,6 +106,7 @@ function ignoreClosedStdout(): void {
 
 async function runWith(argv: string[], baseIO: CliIO): Promise<number> {
   const debug = argv.includes('--debug');
+  const json = jsonFlag(argv);
   let commanderText = '';
   try {
     const io: CliIO = { ...baseIO, env: mergedEnv(baseIO, envFileArg(argv)) };
@@ -118,15 +123,37 @@ async function runWith(argv: string[], baseIO: CliIO): Promise<number> {
     if (err instanceof CommanderError) {
       // --help and --version end with code 0 after printing on stdout.
       if (err.exitCode === 0) return EXIT.OK;
-      const first = commanderText.split('\n').find((l) => l.trim() !== '') ?? err.message;
-      baseIO.stderr(`${oneLine(first.startsWith('error:') ? first : `error: ${first}`)}\n`);
+      const lines = commanderText.split('\n').filter((l) => l.trim() !== '');
+      const first = lines[0] ?? err.message;
+      // Commander's "(Did you mean --status?)" comes on its own line: keep it on the one error line.
+      const suggestion = lines.find((l) => l.startsWith('(Did you mean'));
+      const line = oneLine(`${first.startsWith('error:') ? first : `error: ${first}`}${suggestion ? ` ${suggestion}` : ''}`);
+      printError(baseIO, json, line, EXIT.USAGE);
       return EXIT.USAGE;
     }
     const f = describeFailure(err);
-    if (f.line) baseIO.stderr(`error: ${f.line}\n`);
+    if (f.line) printError(baseIO, json, `error: ${f.line}`, f.exitCode);
     if (debug && f.line) baseIO.stderr(debugDetails(err));
     return f.exitCode;
   }
+}
+
+/** True when `--json` is among the options (before a `--`). */
+function jsonFlag(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/**
+ * Prints a failure on stderr: the `error: …` line, or under `--json` one JSON line
+ * `{"error":{"message","exitCode"}}` (stdout keeps only results, so a pipe into `jq` never sees an error as data).
+ */
+function printError(io: CliIO, json: boolean, line: string, exitCode: number): void {
+  if (!json) {
+    io.stderr(`${line}\n`);
+    return;
+  }
+  io.stderr(JSON.stringify({ error: { message: line.replace(/^error:\s*/, ''), exitCode } }) + '\n');
 }
 
 /** SIGINT/SIGTERM → abort; a second signal restores the default handler and re-raises it. */

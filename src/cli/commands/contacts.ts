@@ -2,6 +2,7 @@ import { isAbsolute, join } from 'node:path';
 import type { Command } from 'commander';
 import type { ZhichiClient } from '../../client.js';
 import { CONTACT_STATUS, MAX_CONTACTS_PER_REQUEST, callResultName, enumName, type Contact } from '../../contract/index.js';
+import { ZhichiValidationError } from '../../errors.js';
 import { importContacts, type ImportFormat, type ImportSummary } from '../../import/index.js';
 import { collect, groupCommand, intFlag, withClient } from '../context.js';
 import { CliError, EXIT, type CliIO } from '../io.js';
@@ -101,7 +102,17 @@ export function register(program: Command, io: CliIO): void {
         list = [{ ...parseVars(opts.var), outId: opts.outId, telephone: opts.phone }];
       }
       await withClient(cmd, io, async (client, flags) => {
-        const r = await client.contacts.add(opts.task, list);
+        let r;
+        try {
+          r = await client.contacts.add(opts.task, list);
+        } catch (err) {
+          // One contact from flags: name the flag to fix, not `contactList[0].telephone`.
+          if (err instanceof ZhichiValidationError && opts.file === undefined && err.name === 'ZhichiValidationError') {
+            const flagOf = (path: string) => (/telephone$/.test(path) ? '--phone' : /outId$/.test(path) ? '--out-id' : /^contactList\[0\]\.(.+)$/.test(path) ? `--var ${path.replace(/^contactList\[0\]\./, '')}` : path);
+            throw new CliError(`invalid contact: ${err.issues.map((i) => `${flagOf(i.path)} ${i.message}`).join('; ')}`, EXIT.USAGE);
+          }
+          throw err;
+        }
         if (flags.json) printJson(io, r);
         else {
           io.stdout(keyValues([['added', r.successCount ?? 0], ['already there', r.duplicateCount ?? 0], ['refused', r.failCount ?? 0]]));

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { runEmulatorCommand, type EmulatorOptions } from '../../emulator/index.js';
-import { resolveConnection } from '../config.js';
+import { resolveConnection, warnDeprecatedSecret } from '../config.js';
 import { globals, intFlag, numberFlag, timeFlag } from '../context.js';
 import { CliError, EXIT, type CliIO } from '../io.js';
 
@@ -40,6 +40,7 @@ export function emulatorOptions(f: EmulatorFlags, io: CliIO, cmd: Command): Emul
     const v = env[name];
     return v === undefined || v === '' ? undefined : parse(v);
   };
+  warnDeprecatedSecret(globals(cmd), io);
   const conn = resolveConnection(globals(cmd), env);
   const o: EmulatorOptions = { env };
   const port = f.port ?? fromEnv(EMULATOR_ENV.port, intFlag(EMULATOR_ENV.port, 0, 65_535));

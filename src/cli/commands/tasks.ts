@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { Command } from 'commander';
-import { TASK_STATUS, enumName, type CreateTaskParams, type TaskInfo } from '../../contract/index.js';
+import { RETRY_CONDITION, TASK_STATUS, enumName, type CreateTaskParams, type TaskInfo } from '../../contract/index.js';
 import { ZhichiValidationError } from '../../errors.js';
 import { redactText } from '../../internal/redact.js';
 import { collect, groupCommand, intFlag, timeFlag, withClient } from '../context.js';
@@ -116,6 +116,22 @@ export function pushUrlWithoutSecret(pushUrl: string | undefined): string | unde
   return 'the push URL has no ?secret=<push secret>: a receiver with a push secret (zhichi webhooks serve) refuses every push with 401; add ?secret= with the receiver\'s push secret';
 }
 
+/** A retry condition as its name with the code (`NOT_CONNECTED (3)`); an unknown code stays a number. */
+export function retryConditionName(code: unknown): string {
+  if (typeof code !== 'number') return String(code ?? '-');
+  const c = RETRY_CONDITION[code];
+  return c ? `${c.name} (${code})` : String(code);
+}
+
+/** `--status RUNNING`, `--status running` or `--status 1`. */
+export function taskStatusFlag(v: string): number {
+  const s = v.trim();
+  if (/^\d+$/.test(s)) return intFlag('--status', 0)(s);
+  const code = (TASK_STATUS as Record<string, number>)[s.toUpperCase()];
+  if (code === undefined) throw new CliError(`--status must be one of ${Object.keys(TASK_STATUS).join(', ')} or its code (got "${v}")`, EXIT.USAGE);
+  return code;
+}
+
 /** Task status name: the server's, or ours for its code. */
 export function statusName(t: TaskInfo): string | undefined {
   return t.statusName ?? (typeof t.status === 'number' ? enumName(TASK_STATUS, t.status) : undefined);
@@ -130,7 +146,7 @@ export function taskDetails(t: TaskInfo): Array<[string, unknown]> {
     ['template', t.templateId],
     ['robots', t.robotNum],
     ['windows', t.taskCronList?.map((w) => `${w.begin}-${w.end}`).join(', ')],
-    ['redials', t.taskRetryList?.map((r) => `${r.retryNum}× after ${r.retryTime} min if ${r.retryCondition}`).join(', ')],
+    ['redials', t.taskRetryList?.map((r) => `${r.retryNum}× after ${r.retryTime} min if ${retryConditionName(r.retryCondition)}`).join(', ')],
     ['caller ids', t.aniList?.join(', ')],
     ['valid', t.timeType === 2 ? `${formatTime(t.startTime)} – ${formatTime(t.endTime)}` : 'long-term'],
     ['push', t.pushFlag === 1 ? `type ${t.pushType ?? '-'} to ${redactText(t.pushUrl ?? '')}` : 'off'],
@@ -206,7 +222,7 @@ export function register(program: Command, io: CliIO): void {
     .command('list')
     .description('list tasks, newest first (--order oldest for the other way)')
     .option('--name <text>', 'only tasks whose name contains this text')
-    .option('--status <code>', `only tasks in this status (${Object.entries(TASK_STATUS).map(([k, v]) => `${v} ${k}`).join(', ')})`, intFlag('--status', 0));
+    .option('--status <name|code>', `only tasks in this status: ${Object.entries(TASK_STATUS).map(([k, v]) => `${k} (${v})`).join(', ')}`, taskStatusFlag);
   listFlags(tasksList, 'tasks', 'page').action(async (opts: { name?: string; status?: number } & ListFlags, cmd: Command) => {
       const limit = limitOf(opts);
       const page = opts.page ?? 1;

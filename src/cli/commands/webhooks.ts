@@ -31,6 +31,7 @@ interface ServeFlags {
   path?: string;
   agentsPath?: string | false;
   secret?: string;
+  pushSecret?: string;
   db?: string;
   allowIp?: string[];
   maxBody?: number;
@@ -94,13 +95,14 @@ export function stopRequested(signal: AbortSignal | undefined): Promise<string> 
 
 /** `webhooks serve`: runs the push receiver until stopped, then drains and exits 0. */
 async function serve(flags: ServeFlags, io: CliIO): Promise<void> {
-  // `--secret` is also the program-level apiSecret flag; commander hands it to the program, so it is read
-  // from the merged flags. For `webhooks serve` it is the PUSH secret (the one in the pushUrl).
-  const secret = nonEmpty(flags.secret) ?? nonEmpty(io.env[WEBHOOK_ENV.secret]);
+  // `--push-secret` is the PUSH secret (the one in the pushUrl). The old `--secret`, which commander hands
+  // to the program (it was also the apiSecret flag there), still works here with a notice.
+  if (flags.secret !== undefined && flags.pushSecret === undefined) io.stderr('warning: webhooks serve --secret is deprecated: use --push-secret\n');
+  const secret = nonEmpty(flags.pushSecret) ?? nonEmpty(flags.secret) ?? nonEmpty(io.env[WEBHOOK_ENV.secret]);
   if (secret === undefined) {
-    throw new CliError(`webhooks serve needs the push secret: --secret or env ${WEBHOOK_ENV.secret} (at least ${MIN_SECRET_LENGTH} characters)`, EXIT.USAGE);
+    throw new CliError(`webhooks serve needs the push secret: --push-secret or env ${WEBHOOK_ENV.secret} (at least ${MIN_SECRET_LENGTH} characters)`, EXIT.USAGE);
   }
-  if (secret.length < MIN_SECRET_LENGTH) throw new CliError(`--secret must be at least ${MIN_SECRET_LENGTH} characters`, EXIT.USAGE);
+  if (secret.length < MIN_SECRET_LENGTH) throw new CliError(`--push-secret must be at least ${MIN_SECRET_LENGTH} characters`, EXIT.USAGE);
   const summaryEvery = flags.summaryEvery ?? 60;
   const port = flags.port ?? (nonEmpty(io.env[WEBHOOK_ENV.port]) !== undefined ? intFlag(WEBHOOK_ENV.port, 0, 65_535)(io.env[WEBHOOK_ENV.port]!) : 8080);
   const host = flags.host ?? nonEmpty(io.env[WEBHOOK_ENV.host]) ?? '127.0.0.1';
@@ -221,7 +223,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--path <path>', `path of the pushUrl (default ${DEFAULT_PUSH_PATH})`)
     .option('--agents-path <path>', 'path of the Agents (apiOpen/v1) callback URL, secret as the next segment or ?secret= (default /agents)')
     .option('--no-agents-path', 'do not take Agents callbacks')
-    .option('--secret <secret>', `push secret expected as ?secret= in the pushUrl, at least ${MIN_SECRET_LENGTH} characters (env ${WEBHOOK_ENV.secret}; never printed)`)
+    .option('--push-secret <secret>', `push secret expected as ?secret= in the pushUrl, at least ${MIN_SECRET_LENGTH} characters (env ${WEBHOOK_ENV.secret}; never printed)`)
     .option('--db <path|url>', 'event store: SQLite file or postgres:// URL (env ZHICHI_DB, default ./zhichi-events.db)')
     .option('--allow-ip <addr|cidr>', 'accept pushes only from this address or range; repeatable', collect)
     .option('--max-body <bytes>', 'largest accepted body (default 1048576)', intFlag('--max-body', 1, 100 * 1024 * 1024))
