@@ -211,3 +211,57 @@ describe('a CLI that fits habits (point 11)', () => {
     expect(JSON.parse(usage.err)).toEqual({ error: { message: "unknown option '--stauts' (Did you mean --status?)", exitCode: 2 } });
   });
 });
+
+describe('zhichi doctor (point 15)', () => {
+  async function receiver() {
+    const { createPushReceiver } = await import('../src/push/receiver.js');
+    const { serve } = await import('./fixtures/push-http.js');
+    const r = await createPushReceiver({ secret: SECRET, store: ':memory:', path: '/api/zhichi/events', env: {} });
+    const running = await serve(r);
+    cleanups.push(async () => {
+      await running.close();
+      await r.close();
+    });
+    return running;
+  }
+
+  it('all checks pass on a good setup: ✓ per check, exit 0, no secret printed', async () => {
+    const emu = await emulator();
+    const cwd = dir();
+    const rec = await receiver();
+    const r = await zhichiBin(['doctor', '--db', 'events.db', '--push-url', rec.url()], { cwd, env: envFor(emu, { ZHICHI_TOKEN_CACHE: join(cwd, 'tokens.json'), ZHICHI_REDIS_URL: 'redis://127.0.0.1:6379' }) });
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    for (const name of ['configuration', 'base URL', 'credentials', 'company', 'clock', 'token cache', 'receiver', 'store']) expect(r.out).toMatch(new RegExp(`^✓ ${name} `, 'm'));
+    expect(r.out).not.toMatch(/^✗/m);
+    expect(r.out).not.toContain(SECRET);
+    expect(r.out).not.toContain('cli-secret-value-0123');
+  });
+
+  it('bad setups: each failing check says ✗ and what to fix; --json lists them; exit 1', async () => {
+    const emu = await emulator();
+    const cwd = dir();
+    const rec = await receiver();
+    const env = envFor(emu, { ZHICHI_TOKEN_CACHE: 'off', ZHICHI_SECRET: 'not-the-secret-0123' });
+    const r = await zhichiBin(['doctor', '--json', '--redis-url', 'redis://127.0.0.1:6390', '--push-url', rec.url('wrong-push-secret-0123456')], { cwd, env });
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.out) as { ok: boolean; checks: Array<{ name: string; ok: boolean; fix?: string }> };
+    expect(j.ok).toBe(false);
+    const failed = Object.fromEntries(j.checks.filter((c) => !c.ok).map((c) => [c.name, c.fix]));
+    expect(Object.keys(failed).sort()).toEqual(['credentials', 'receiver', 'token cache']);
+    expect(failed['credentials']).toMatch(/ZHICHI_KEY and ZHICHI_SECRET/);
+    expect(failed['receiver']).toMatch(/push secret/);
+    expect(failed['token cache']).toMatch(/start Redis/);
+    expect(r.out + r.err).not.toContain('not-the-secret-0123');
+    expect(r.out + r.err).not.toContain('wrong-push-secret-0123456');
+
+    const base = await zhichiBin(['doctor'], { cwd, env: envFor(emu, { ZHICHI_TOKEN_CACHE: 'off', ZHICHI_BASE_URL: emu.url.replace('/api/6.0.0/', '/') }) });
+    expect(base.code).toBe(1);
+    expect(base.out).toMatch(/^✗ base URL .*HTTP 404 on GET tokens\n\s+fix: no token endpoint under this base URL: it must include the API path/m);
+
+    const cfg = await zhichiBin(['doctor'], { cwd, env: { ZHICHI_TOKEN_CACHE: 'off' } });
+    expect(cfg.code).toBe(1);
+    expect(cfg.out).toMatch(/^✗ configuration +missing ZHICHI_KEY/m);
+    expect(cfg.err).toBe('error: 1 check(s) failed\n');
+  });
+});

@@ -5,6 +5,7 @@ import { register as registerCompany } from './commands/company.js';
 import { register as registerContacts } from './commands/contacts.js';
 import { register as registerDashboard } from './commands/dashboard.js';
 import { register as registerDemo } from './commands/demo.js';
+import { register as registerDoctor } from './commands/doctor.js';
 import { register as registerEmulator } from './commands/emulator.js';
 import { register as registerRelay } from './commands/relay.js';
 import { register as registerResults } from './commands/results.js';
@@ -54,6 +55,7 @@ export function buildProgram(io: CliIO, onCommanderError: (text: string) => void
   registerDemo(program, io);
   registerAgents(program, io);
   registerDashboard(program, io);
+  registerDoctor(program, io);
   const vars = CONFIG_VARS.map((v) => `  ${v.env.padEnd(20)} ${v.flag.padEnd(24)} ${v.what}`).join('\n');
   program.addHelpText(
     'after',
