@@ -51,7 +51,7 @@ export async function runAgentsDemo(options: DemoOptions, io: CliIO, json = fals
       srv.listen(0, '127.0.0.1', () => resolve());
     });
     const receiverUrl = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/agents`;
-    say(`receiver  ${receiverUrl}/***  (SQLite ${database})\n`);
+    say(`receiver  ${receiverUrl}/[REDACTED]  (SQLite ${database})\n`);
     const agents = new AgentsClient({ ...DEMO_CREDS, baseUrl: emu.agentsUrl, clock: emu.clock, env: {} });
     await agents.account.setCallbackUrl(`${receiverUrl}/${secret}`);
     const [scripts, lines] = await Promise.all([agents.scripts.list(), agents.account.lines()]);

@@ -164,7 +164,7 @@ export async function runDemo(options: DemoOptions, io: CliIO, json = false): Pr
       srv.listen(0, '127.0.0.1', () => resolve());
     });
     const receiverUrl = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/api/zhichi/events`;
-    say(`receiver  ${receiverUrl}?secret=***  (SQLite ${database})\n`);
+    say(`receiver  ${receiverUrl}?secret=[REDACTED]  (SQLite ${database})\n`);
 
     client = new ZhichiClient({ apiKey: 'demo-key', apiSecret: 'demo-secret', companyId: emu.companyId, baseUrl: emu.url, env: {} });
     const [robots, numbers, templates] = await Promise.all([client.robots.count(), client.numbers.list(), client.templates.list()]);
