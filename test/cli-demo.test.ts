@@ -47,7 +47,7 @@ it('prints live progress and a summary table', async () => {
   expect(r.out).toMatch(/stored +[\d,]+ events \([\d,]+ duplicates dropped\), one per call/);
   expect(r.out).toMatch(/outcome +calls +share\n/);
   expect(r.out).toMatch(/ANSWERED +\d+ +\d+\.\d%/);
-  expect(r.out).not.toMatch(/secret=(?!\*\*\*)/);
+  expect(r.out).not.toMatch(/secret=(?!\[REDACTED\])/);
   expect(r.err).toMatch(/campaign .* FINISHED +finished 147\/147/);
 }, 90_000);
 

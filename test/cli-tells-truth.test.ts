@@ -114,6 +114,23 @@ describe('webhooks serve tells what it refuses (point 8)', () => {
     await done;
   });
 
+  it('--json: the start and stop are JSON lines on stdout, refused pushes JSON lines on stderr', async () => {
+    const cwd = dir();
+    const child = startBin(['webhooks', 'serve', '--json', '--port', '0', '--db', 'events.db', '--no-agents-path'], { cwd, env: { ZHICHI_PUSH_SECRET: SECRET } });
+    cleanups.push(() => void child.stop());
+    await child.waitFor(/"listening":"[^"]+"[^\n]*\n/);
+    const start = JSON.parse(child.out().split('\n')[0]!) as { listening: string; pushUrl: string; storeKind: string; agentsCallbackUrl: null };
+    expect(start).toMatchObject({ pushUrl: `${start.listening}?secret=<your push secret>`, storeKind: 'sqlite', agentsCallbackUrl: null });
+    expect((await post(`${start.listening}?secret=wrong-wrong-wrong-wrong`, callPush('T1', 'A1'))).status).toBe(401);
+    expect((await post(`${start.listening}?secret=${SECRET}`, callPush('T1', 'A2'))).status).toBe(200);
+    await child.waitFor(/"refused"/);
+    expect(JSON.parse(child.err().trim())).toEqual({ refused: { status: 401, reason: 'missing or wrong secret', method: 'POST', path: '/api/zhichi/events?secret=[REDACTED]', remoteAddress: '127.0.0.1' } });
+    expect(await child.stop()).toBe(0);
+    const lines = child.out().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toEqual({ stopped: { stored: 1, duplicates: 0, conflicts: 0, unknown: 0, rejected: { 401: 1 } } });
+  });
+
   it('tasks create --push-url without ?secret= warns on stderr', async () => {
     const emu = await emulator();
     const cwd = dir();

@@ -47,10 +47,11 @@ interface ServeFlags {
   maxConnections?: number;
   maxConnectionsPerIp?: number;
   summaryEvery?: number;
+  json?: boolean;
 }
 
 /** Prints, every `seconds`, what the interval brought: accepted, duplicates, refused by status (nothing when it brought nothing). */
-function periodicSummary(receiver: PushReceiver, io: CliIO, seconds: number): () => void {
+function periodicSummary(receiver: PushReceiver, io: CliIO, seconds: number, json: boolean): () => void {
   let last = receiver.stats();
   return everyOf(io)(seconds * 1000, () => {
     const now = receiver.stats();
@@ -63,6 +64,10 @@ function periodicSummary(receiver: PushReceiver, io: CliIO, seconds: number): ()
     last = now;
     if (accepted === 0 && duplicates === 0 && refusedTotal === 0) return;
     const by = refused.length > 0 ? ` (${refused.map(([k, n]) => `${k}×${n}`).join(' ')})` : '';
+    if (json) {
+      io.stderr(JSON.stringify({ summary: { seconds, accepted, duplicates, refused: refusedTotal, refusedByStatus: Object.fromEntries(refused), stored: now.stored } }) + '\n');
+      return;
+    }
     io.stderr(`summary (last ${seconds}s): ${accepted} accepted, ${duplicates} duplicates, ${refusedTotal} refused${by}; total ${now.stored} stored\n`);
   });
 }
@@ -125,7 +130,7 @@ async function serve(flags: ServeFlags, io: CliIO): Promise<void> {
   options.logger = { warn: (m) => io.stderr(`warning: ${m}\n`), error: (m) => io.stderr(`error: ${m}\n`) };
   // Access log of refused pushes: a sender that gets 401/413 retries, and without a line here the
   // operator would only see pushes missing (the path's secret is redacted by the receiver).
-  options.onRefused = (r) => io.stderr(`refused ${r.status} ${r.method} ${r.path} from ${r.remoteAddress ?? 'unknown'}: ${r.reason}\n`);
+  options.onRefused = (r) => flags.json ? io.stderr(JSON.stringify({ refused: r }) + '\n') : io.stderr(`refused ${r.status} ${r.method} ${r.path} from ${r.remoteAddress ?? 'unknown'}: ${r.reason}\n`);
   let forward: ReturnType<typeof forwardTo> | undefined;
   let receiver: PushReceiver;
   try {
@@ -189,17 +194,28 @@ async function serve(flags: ServeFlags, io: CliIO): Promise<void> {
   const addr = server.address() as AddressInfo;
   const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${shownHost}:${addr.port}${path}`;
-  io.stdout(`listening on ${url}\n`);
-  io.stdout(`store: ${receiver.store.location} (${receiver.store.kind}), instance ${receiver.instanceId}\n`);
-  io.stdout(`pushUrl for tasks: ${url}?secret=<your push secret>\n`);
-  if (agentsPath !== undefined) io.stdout(`Agents callback URL: http://${shownHost}:${addr.port}${agentsPath}/<your push secret>\n`);
-  if (forward) io.stdout(`forwarding stored events to ${new URL(flags.forward!).origin}\n`);
-  if (dash) io.stdout(`dashboard on http://${shownHost}:${addr.port}${DASHBOARD_PATH}/\n`);
+  const agentsUrl = agentsPath !== undefined ? `http://${shownHost}:${addr.port}${agentsPath}/<your push secret>` : undefined;
+  const forwardTo_ = forward ? new URL(flags.forward!).origin : undefined;
+  const dashUrl = dash ? `http://${shownHost}:${addr.port}${DASHBOARD_PATH}/` : undefined;
+  if (flags.json) {
+    // One JSON line (not pretty-printed): a supervisor reads it as soon as the receiver listens.
+    io.stdout(JSON.stringify({
+      listening: url, pushUrl: `${url}?secret=<your push secret>`, store: receiver.store.location, storeKind: receiver.store.kind,
+      instanceId: receiver.instanceId, agentsCallbackUrl: agentsUrl ?? null, forwardingTo: forwardTo_ ?? null, dashboard: dashUrl ?? null,
+    }) + '\n');
+  } else {
+    io.stdout(`listening on ${url}\n`);
+    io.stdout(`store: ${receiver.store.location} (${receiver.store.kind}), instance ${receiver.instanceId}\n`);
+    io.stdout(`pushUrl for tasks: ${url}?secret=<your push secret>\n`);
+    if (agentsUrl !== undefined) io.stdout(`Agents callback URL: ${agentsUrl}\n`);
+    if (forwardTo_ !== undefined) io.stdout(`forwarding stored events to ${forwardTo_}\n`);
+    if (dashUrl !== undefined) io.stdout(`dashboard on ${dashUrl}\n`);
+  }
 
-  const stopSummary = summaryEvery > 0 ? periodicSummary(receiver, io, summaryEvery) : () => undefined;
+  const stopSummary = summaryEvery > 0 ? periodicSummary(receiver, io, summaryEvery, Boolean(flags.json)) : () => undefined;
   await stopRequested(io.signal);
   stopSummary();
-  io.stderr('stopping: draining in-flight pushes…\n');
+  if (!flags.json) io.stderr('stopping: draining in-flight pushes…\n');
   // Stop accepting connections first, then let every request already inside finish its commit;
   // a request arriving on a kept-alive connection meanwhile gets 503 and is retried by the sender.
   const closed = new Promise<void>((r) => server.close(() => r()));
@@ -209,6 +225,10 @@ async function serve(flags: ServeFlags, io: CliIO): Promise<void> {
   await closed;
   const s = receiver.stats();
   const rejected = Object.entries(s.rejected).map(([k, v]) => `${k}×${v}`).join(' ') || 'none';
+  if (flags.json) {
+    io.stdout(JSON.stringify({ stopped: { stored: s.stored, duplicates: s.duplicates, conflicts: s.conflicts, unknown: s.unknown, rejected: s.rejected } }) + '\n');
+    return;
+  }
   io.stdout(`stopped: ${s.stored} stored, ${s.duplicates} duplicates${s.conflicts > 0 ? `, ${s.conflicts} conflicts (zhichi results conflicts)` : ''}, rejected ${rejected}\n`);
 }
 
