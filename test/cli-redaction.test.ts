@@ -84,4 +84,25 @@ describe('one redaction for every output (finding 3)', () => {
     const got = JSON.parse((await zhichi(['tasks', 'get', '--task', taskId, '--json'], { env })).out) as { pushUrl: string };
     expect(got.pushUrl).toBe('https://hooks.example.com/api/zhichi/events?secret=[REDACTED]');
   });
+
+  it('status lines printed directly (not through a table or JSON printer) are redacted too: doctor with a token in the base URL', async () => {
+    const planted = 'PLANTED-base-url-token-4a5b6c';
+    const r = await zhichi(['doctor'], { env: { ...env, ZHICHI_BASE_URL: `${emu.url}nope/?token=${planted}` }, cwd: tmp.dir });
+    expect(r.out).toContain('HTTP 404 on GET tokens');
+    expect(r.out).toContain('?token=[REDACTED]');
+    expect(r.out + r.err).not.toContain(planted);
+  });
+
+  it('a <placeholder> in help text is not a value: webhooks serve still prints ?secret=<your push secret>', async () => {
+    const ac = new AbortController();
+    let out = '';
+    const done = zhichi(['webhooks', 'serve', '--port', '0', '--db', join(tmp.dir, 'ph.db'), '--push-secret', 'receiver-secret-0123456789'], {
+      env: {}, cwd: tmp.dir, signal: ac.signal, stdout: (s) => void (out += s), stderr: () => undefined,
+    });
+    while (!out.includes('pushUrl for tasks')) await new Promise((r) => setTimeout(r, 5));
+    ac.abort();
+    await done;
+    expect(out).toContain('?secret=<your push secret>');
+    expect(out).not.toContain('receiver-secret-0123456789');
+  });
 });

@@ -13,6 +13,17 @@ export interface CliIO {
    * commands). @default an unref'd `setInterval`; tests inject their own and tick it by hand.
    */
   every?(ms: number, fn: () => void): () => void;
+  /**
+   * Stdout without the redaction `zhichi` puts on `stdout` and `stderr` for every command: only for
+   * what is printed as it is on purpose (`token --show`, `results export` written as stored). Unset:
+   * `stdout`.
+   */
+  stdoutRaw?(text: string): void;
+}
+
+/** The unredacted stdout of {@link CliIO.stdoutRaw}. */
+export function rawStdout(io: CliIO): (text: string) => void {
+  return io.stdoutRaw ? io.stdoutRaw.bind(io) : io.stdout.bind(io);
 }
 
 /** `io.every`, or an unref'd interval. */

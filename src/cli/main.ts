@@ -14,7 +14,8 @@ import { register as registerToken } from './commands/token.js';
 import { register as registerWebhooks } from './commands/webhooks.js';
 import { CONFIG_VARS, mergedEnv } from './config.js';
 import { debugDetails, describeFailure, oneLine } from './failure.js';
-import { EXIT, processIO, type CliIO } from './io.js';
+import { EXIT, processIO, rawStdout, type CliIO } from './io.js';
+import { redactText } from '../internal/redact.js';
 
 /** Builds the `zhichi` program for one run; every output goes through `io`. */
 export function buildProgram(io: CliIO, onCommanderError: (text: string) => void): Command {
@@ -111,7 +112,15 @@ async function runWith(argv: string[], baseIO: CliIO): Promise<number> {
   const json = jsonFlag(argv);
   let commanderText = '';
   try {
-    const io: CliIO = { ...baseIO, env: mergedEnv(baseIO, envFileArg(argv)) };
+    // Every line any command prints passes one redaction (secrets in URLs, bearer tokens, registered
+    // values), whatever printer wrote it; stdoutRaw is the one way around it (token --show, exports).
+    const io: CliIO = {
+      ...baseIO,
+      env: mergedEnv(baseIO, envFileArg(argv)),
+      stdout: (t) => baseIO.stdout(redactText(t)),
+      stderr: (t) => baseIO.stderr(redactText(t)),
+      stdoutRaw: rawStdout(baseIO),
+    };
     const program = buildProgram(io, (s) => {
       commanderText += s;
     });

@@ -1,5 +1,5 @@
 import { SECRET_KEYS, redactText } from '../internal/redact.js';
-import type { CliIO } from './io.js';
+import { rawStdout, type CliIO } from './io.js';
 
 /** Options of the printers: `reveal` prints secrets as they are (only `zhichi token --show` asks for it). */
 export interface OutputOptions {
@@ -114,5 +114,5 @@ export function printJson(io: CliIO, value: unknown, options: OutputOptions = {}
     if (SECRET_KEYS.test(k)) return '[REDACTED]';
     return typeof v === 'string' ? redactText(v) : v;
   };
-  io.stdout(JSON.stringify(value, replacer, 2) + '\n');
+  (reveal ? rawStdout(io) : io.stdout.bind(io))(JSON.stringify(value, replacer, 2) + '\n');
 }

@@ -24,7 +24,8 @@ export function registerSecret(value: string | undefined | null): void {
 export function redactText(text: string): string {
   let out = text
     // Stops at a backslash too: inside JSON text (`--json` output) the value ends at an escaped quote.
-    .replace(/((?:apiSecret|apiKey|secret|accessToken|token)=)[^&\s"'\\]*/gi, `$1${REDACTED}`)
+    // A `<placeholder>` (help text: `?secret=<your push secret>`) is not a value.
+    .replace(/((?:apiSecret|apiKey|secret|accessToken|token)=)(?!<)[^&\s"'\\]*/gi, `$1${REDACTED}`)
     .replace(/(Bearer\s+)[A-Za-z0-9\-._~+/=]+/gi, `$1${REDACTED}`)
     .replace(/("(?:apiSecret|apiKey|secret|accessToken|token|authorization)"\s*:\s*")[^"]*"/gi, `$1${REDACTED}"`)
     // The same field inside a JSON string (a raw body in `--json` output): quotes escaped as \".

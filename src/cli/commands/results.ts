@@ -13,7 +13,7 @@ import {
   isPostgresLocation, openEventStore, type ConflictQuery, type ConflictRecord, type DeliveryStatus, type EventQuery, type EventStore, type StoredEvent,
 } from '../../push/store.js';
 import { globals, groupCommand, intFlag, timeFlag, withClient } from '../context.js';
-import { CliError, EXIT, type CliIO } from '../io.js';
+import { CliError, EXIT, rawStdout, type CliIO } from '../io.js';
 import { limitOf, listFlags, listFooter, type ListFlags } from '../lists.js';
 import { formatTime, keyValues, printJson, table } from '../output.js';
 import { storeLocation } from './webhooks.js';
@@ -130,7 +130,8 @@ export function csvLine(e: StoredEvent, neutralize = true): string {
 
 /** A text sink: a file (with backpressure) or stdout. */
 function sink(io: CliIO, out: string | undefined): { write(s: string): Promise<void>; close(): Promise<void>; name: string } {
-  if (out === undefined || out === '-') return { write: async (s) => io.stdout(s), close: async () => {}, name: 'stdout' };
+  // Written as stored (docs/security.md): the export is data, not a message, so it bypasses the redaction.
+  if (out === undefined || out === '-') return { write: async (s) => rawStdout(io)(s), close: async () => {}, name: 'stdout' };
   const path = isAbsolute(out) ? out : join(io.cwd, out);
   const ws: WriteStream = createWriteStream(path);
   let failed: Error | null = null;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { tokenCacheLabel } from '../config.js';
 import { withClient } from '../context.js';
-import type { CliIO } from '../io.js';
+import { rawStdout, type CliIO } from '../io.js';
 import { formatDuration, formatTime, keyValues, printJson } from '../output.js';
 
 /** `zhichi token`: the access token's status and expiry; the token itself only with `--show`. */
@@ -19,7 +19,7 @@ export function register(program: Command, io: CliIO): void {
           const out = { status: 'fixed', ...(opts.show ? { accessToken: info.accessToken } : {}) };
           // --show is the one output that prints a secret, on purpose.
           if (flags.json) printJson(io, out, { reveal: opts.show === true });
-          else io.stdout(keyValues([['status', 'fixed token (no expiry known)'], ...(opts.show ? [['token', info.accessToken] as [string, unknown]] : [])], { reveal: opts.show === true }));
+          else (opts.show ? rawStdout(io) : io.stdout)(keyValues([['status', 'fixed token (no expiry known)'], ...(opts.show ? [['token', info.accessToken] as [string, unknown]] : [])], { reveal: opts.show === true }));
           return;
         }
         const remaining = info.expiresAt - now;
@@ -32,7 +32,7 @@ export function register(program: Command, io: CliIO): void {
           }, { reveal: opts.show === true });
           return;
         }
-        io.stdout(
+        (opts.show ? rawStdout(io) : io.stdout)(
           keyValues([
             ['status', status],
             ['type', info.tokenType],
