@@ -179,10 +179,18 @@ export class TokenManager {
     return this.degraded;
   }
 
+  /**
+   * When this manager stops serving `t` and mints a new token: `refreshMarginMs` (default half the
+   * lifetime) before `t.expiresAt`, epoch ms in the local clock, like `expiresAt`.
+   */
+  refreshAt(t: StoredToken): number {
+    const margin = this.o.refreshMarginMs ?? (t.expiresIn * 1000) / 2;
+    return t.expiresAt - margin;
+  }
+
   private fresh(t: StoredToken | undefined): t is StoredToken {
     if (t === undefined || this.rejected.has(t.accessToken)) return false;
-    const margin = this.o.refreshMarginMs ?? (t.expiresIn * 1000) / 2;
-    return t.expiresAt - margin > this.o.now();
+    return this.refreshAt(t) > this.o.now();
   }
 
   /** A valid token; `refresh` forces a new mint (the seed's refresh flag). */

@@ -105,14 +105,30 @@ export function formatDuration(ms: number): string {
  * secret-named field.
  */
 export function printJson(io: CliIO, value: unknown, options: OutputOptions = {}): void {
+  (options.reveal === true ? rawStdout(io) : io.stdout.bind(io))(JSON.stringify(value, jsonReplacer(options), 2) + '\n');
+}
+
+/**
+ * Writes a value as one JSON line on stdout: a status line of a long-running command under `--json`
+ * (`{"listening":…}`, `{"published":…}`, `{"stopped":…}`), read line by line by a supervisor. Redacted like {@link printJson}.
+ */
+export function printJsonLine(io: CliIO, value: unknown): void {
+  io.stdout(jsonLine(value));
+}
+
+/** One redacted JSON line, newline included (for stderr log lines under `--json`). */
+export function jsonLine(value: unknown): string {
+  return JSON.stringify(value, jsonReplacer({})) + '\n';
+}
+
+function jsonReplacer(options: OutputOptions): (k: string, v: unknown) => unknown {
   // Redacted value by value (every string, at any depth, and every secret-named field), so the output
   // stays valid JSON whatever a value holds (a raw push body is a string with quotes of its own).
   const reveal = options.reveal === true;
-  const replacer = (k: string, v: unknown): unknown => {
+  return (k: string, v: unknown): unknown => {
     if (v === undefined) return null;
     if (reveal || v === null || typeof v === 'object') return v;
     if (SECRET_KEYS.test(k)) return '[REDACTED]';
     return typeof v === 'string' ? redactText(v) : v;
   };
-  (reveal ? rawStdout(io) : io.stdout.bind(io))(JSON.stringify(value, replacer, 2) + '\n');
 }

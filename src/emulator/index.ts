@@ -121,6 +121,8 @@ export interface EmulatorCommandIO {
   stderr?(text: string): void;
   /** Aborted on SIGINT/SIGTERM; without it the command listens for those signals itself. */
   signal?: AbortSignal;
+  /** `--json`: one JSON object per line on stdout (`{"listening":…}` once it listens, `{"stopped":…}` at the end), nothing on stderr. */
+  json?: boolean;
 }
 
 /**
@@ -129,10 +131,22 @@ export interface EmulatorCommandIO {
  */
 export async function runEmulatorCommand(options: EmulatorOptions, io: EmulatorCommandIO): Promise<number> {
   const emu = await startEmulator(options);
-  io.stdout(`${emu.url}\n`);
-  io.stderr?.(`zhichi emulator: Agents API (apiOpen/v1) at ${emu.agentsUrl}apiOpen/v1/ ; appKey ${options.agents?.appKey ?? process.env.ZHICHI_AGENTS_APP_KEY ?? 'demo-app-key'}, tenantSign ${options.agents?.tenantSign ?? process.env.ZHICHI_AGENTS_TENANT_SIGN ?? 'demo-tenant'} (env ZHICHI_AGENTS_APP_KEY / _APP_SECRET / _TENANT_SIGN)\n`);
-  io.stderr?.(`zhichi emulator: task ids start with ${emu.idNamespace} in this run (pin with --id-namespace ${emu.idNamespace} to get the same ids again)\n`);
-  io.stderr?.(`zhichi emulator: company ${emu.companyId}, clock ${emu.clock.mode}${emu.clock.mode === 'real' ? ` ×${emu.clock.speed}` : ''}, ${options.strict ? 'strict (refuses what a Jackson backend would coerce)' : 'coercing as a Jackson backend would (--strict refuses)'}; control endpoints under http://${emu.host}:${emu.port}/__emulator/ ; Ctrl-C to stop\n`);
+  const appKey = options.agents?.appKey ?? process.env.ZHICHI_AGENTS_APP_KEY ?? 'demo-app-key';
+  const tenantSign = options.agents?.tenantSign ?? process.env.ZHICHI_AGENTS_TENANT_SIGN ?? 'demo-tenant';
+  const control = `http://${emu.host}:${emu.port}/__emulator/`;
+  if (io.json) {
+    // One JSON line (not pretty-printed), like `webhooks serve --json`: a supervisor reads it as soon as the emulator listens.
+    io.stdout(JSON.stringify({
+      listening: emu.url, baseUrl: emu.url, agentsApi: `${emu.agentsUrl}apiOpen/v1/`, agentsAppKey: appKey, agentsTenantSign: tenantSign,
+      companyId: emu.companyId, idNamespace: emu.idNamespace, clock: { mode: emu.clock.mode, speed: emu.clock.mode === 'real' ? emu.clock.speed : null, now: emu.clock.now() },
+      strict: options.strict === true, control,
+    }) + '\n');
+  } else {
+    io.stdout(`${emu.url}\n`);
+  }
+  if (!io.json) io.stderr?.(`zhichi emulator: Agents API (apiOpen/v1) at ${emu.agentsUrl}apiOpen/v1/ ; appKey ${options.agents?.appKey ?? process.env.ZHICHI_AGENTS_APP_KEY ?? 'demo-app-key'}, tenantSign ${options.agents?.tenantSign ?? process.env.ZHICHI_AGENTS_TENANT_SIGN ?? 'demo-tenant'} (env ZHICHI_AGENTS_APP_KEY / _APP_SECRET / _TENANT_SIGN)\n`);
+  if (!io.json) io.stderr?.(`zhichi emulator: task ids start with ${emu.idNamespace} in this run (pin with --id-namespace ${emu.idNamespace} to get the same ids again)\n`);
+  if (!io.json) io.stderr?.(`zhichi emulator: company ${emu.companyId}, clock ${emu.clock.mode}${emu.clock.mode === 'real' ? ` ×${emu.clock.speed}` : ''}, ${options.strict ? 'strict (refuses what a Jackson backend would coerce)' : 'coercing as a Jackson backend would (--strict refuses)'}; control endpoints under http://${emu.host}:${emu.port}/__emulator/ ; Ctrl-C to stop\n`);
   await new Promise<void>((resolve) => {
     if (io.signal) {
       if (io.signal.aborted) resolve();
@@ -148,5 +162,6 @@ export async function runEmulatorCommand(options: EmulatorOptions, io: EmulatorC
     process.on('SIGTERM', stop);
   });
   await emu.close();
+  if (io.json) io.stdout(JSON.stringify({ stopped: { url: emu.url } }) + '\n');
   return 0;
 }

@@ -6,6 +6,7 @@ import { isPostgresLocation } from '../../push/store.js';
 import { buildClient, resolveConnection, type GlobalFlags } from '../config.js';
 import { globals, intFlag } from '../context.js';
 import { CliError, EXIT, type CliIO } from '../io.js';
+import { printJsonLine } from '../output.js';
 import { stopRequested, storeLocation } from './webhooks.js';
 
 /** Env fallbacks of `zhichi dashboard`. */
@@ -70,11 +71,19 @@ export function register(program: Command, io: CliIO): void {
     .action(async (_o: unknown, cmd: Command) => {
       const flags = globals(cmd) as DashboardFlags;
       const { running, release } = await startDashboard(dashboardOptions(flags, io), flags, io);
-      io.stdout(`dashboard on ${running.url}\n`);
-      io.stdout(`store: ${running.dashboard.readModel.location} (${running.dashboard.readModel.kind}, read-only${running.dashboard.readModel.rollups ? '' : ', no rollups: schema below 3'})\n`);
-      if (flags.token !== undefined || io.env[DASHBOARD_ENV.token]) io.stdout(`open ${running.url}?token=<your token> once; the page keeps it in a cookie\n`);
+      const rm = running.dashboard.readModel;
+      const tokenSet = flags.token !== undefined || Boolean(io.env[DASHBOARD_ENV.token]);
+      if (flags.json) {
+        // One JSON line, like `webhooks serve --json`; the token itself never (only that one is needed).
+        printJsonLine(io, { listening: running.url, store: rm.location, storeKind: rm.kind, readOnly: true, rollups: rm.rollups, tokenRequired: tokenSet });
+      } else {
+        io.stdout(`dashboard on ${running.url}\n`);
+        io.stdout(`store: ${rm.location} (${rm.kind}, read-only${rm.rollups ? '' : ', no rollups: schema below 3'})\n`);
+        if (tokenSet) io.stdout(`open ${running.url}?token=<your token> once; the page keeps it in a cookie\n`);
+      }
       await stopRequested(io.signal);
       await release();
-      io.stderr('dashboard stopped\n');
+      if (flags.json) printJsonLine(io, { stopped: { url: running.url } });
+      else io.stderr('dashboard stopped\n');
     });
 }

@@ -17,7 +17,7 @@ import { serveDashboard, type RunningDashboard } from '../../dashboard/handler.j
 import { createPushReceiver, nodeHandler, type PushReceiver } from '../../push/index.js';
 import { globals, intFlag, numberFlag } from '../context.js';
 import { CliError, EXIT, type CliIO } from '../io.js';
-import { formatDuration, formatInt, formatTime, keyValues, printJson, table } from '../output.js';
+import { formatDuration, formatInt, formatTime, keyValues, printJson, printJsonLine, table } from '../output.js';
 import { importProgress } from '../progress.js';
 import { stopRequested } from './webhooks.js';
 import { mulberry32 as rng } from '../../emulator/random.js';
@@ -320,7 +320,7 @@ export function printSummary(io: CliIO, s: DemoSummary): void {
 }
 
 /** `demo --dashboard`: the dashboard on the demo's store until Ctrl-C; the demo knows its task's contacts. */
-async function keepDashboard(s: DemoSummary, io: CliIO): Promise<void> {
+async function keepDashboard(s: DemoSummary, io: CliIO, json: boolean): Promise<void> {
   let running: RunningDashboard;
   try {
     running = await serveDashboard({
@@ -330,9 +330,12 @@ async function keepDashboard(s: DemoSummary, io: CliIO): Promise<void> {
   } catch (err) {
     throw new CliError((err as Error).message, EXIT.USAGE);
   }
-  io.stdout(`\ndashboard ${running.url}#/task/${encodeURIComponent(s.taskId)}  (Ctrl-C to stop)\n`);
+  const taskUrl = `${running.url}#/task/${encodeURIComponent(s.taskId)}`;
+  if (json) printJsonLine(io, { dashboard: { listening: running.url, task: taskUrl, store: s.database } });
+  else io.stdout(`\ndashboard ${taskUrl}  (Ctrl-C to stop)\n`);
   await stopRequested(io.signal);
   await running.close();
+  if (json) printJsonLine(io, { stopped: { url: running.url } });
 }
 
 /** `zhichi demo`: what `npm start` runs. */
@@ -361,6 +364,6 @@ export function register(program: Command, io: CliIO): void {
       if (f.dir !== undefined) opts.dir = f.dir;
       const s = f.api === 'agents' ? await (await import('./agents-demo.js')).runAgentsDemo(opts, io, Boolean(globals(cmd).json)) : await runDemo(opts, io, Boolean(globals(cmd).json));
       if (!s.consistent) throw new CliError(`demo: results and pushes disagree (calls ${s.calls}, stored ${s.pushes.stored}, contacts ${s.contacts}, valid rows ${s.import.valid})`, EXIT.ERROR);
-      if (f.dashboard) await keepDashboard(s, io);
+      if (f.dashboard) await keepDashboard(s, io, Boolean(globals(cmd).json));
     });
 }

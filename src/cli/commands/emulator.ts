@@ -107,6 +107,7 @@ export function register(program: Command, io: CliIO): void {
       try {
         const out: Parameters<typeof runEmulatorCommand>[1] = { stdout: io.stdout, stderr: io.stderr };
         if (io.signal) out.signal = io.signal;
+        if (globals(cmd).json) out.json = true;
         code = await runEmulatorCommand(options, out);
       } catch (err) {
         // Option checks throw TypeError naming the option; a busy port is a usage problem too.

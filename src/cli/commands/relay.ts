@@ -4,7 +4,7 @@ import { brokerOf, redactUrl } from '../../relay/publisher.js';
 import { redactLocation } from '../../push/store.js';
 import { globals, intFlag } from '../context.js';
 import { CliError, EXIT, type CliIO } from '../io.js';
-import { formatTime, keyValues, printJson } from '../output.js';
+import { formatTime, jsonLine, keyValues, printJson, printJsonLine } from '../output.js';
 import { storeLocation } from './webhooks.js';
 
 /** Env fallback of `--to`. */
@@ -69,7 +69,10 @@ async function relay(f: RelayFlags, io: CliIO): Promise<void> {
   if (f.queue !== undefined) options.queue = f.queue;
   if (f.exchange !== undefined) options.exchange = f.exchange;
   if (f.batch !== undefined) options.batchSize = f.batch;
-  options.logger = { warn: (m) => io.stderr(`warning: ${m}\n`), error: (m) => io.stderr(`error: ${m}\n`), info: (m) => io.stderr(`${m}\n`) };
+  // Under --json the relay's log lines are JSON lines on stderr too ({"warning":…}, {"log":…}; stdout keeps the status lines).
+  options.logger = f.json
+    ? { warn: (m) => io.stderr(jsonLine({ warning: m })), error: (m) => io.stderr(jsonLine({ log: { level: 'error', message: m } })), info: (m) => io.stderr(jsonLine({ log: { level: 'info', message: m } })) }
+    : { warn: (m) => io.stderr(`warning: ${m}\n`), error: (m) => io.stderr(`error: ${m}\n`), info: (m) => io.stderr(`${m}\n`) };
   let r: Relay;
   try {
     brokerOf(to);
@@ -78,20 +81,27 @@ async function relay(f: RelayFlags, io: CliIO): Promise<void> {
     throw new CliError((err as Error).message, EXIT.USAGE);
   }
   try {
-    io.stdout(`relay "${r.name}" (${r.instanceId}): ${redactLocation(options.store)} -> ${redactUrl(to)}\n`);
+    if (f.json) printJsonLine(io, { relay: r.name, instanceId: r.instanceId, store: redactLocation(options.store), to: redactUrl(to) });
+    else io.stdout(`relay "${r.name}" (${r.instanceId}): ${redactLocation(options.store)} -> ${redactUrl(to)}\n`);
     if (f.once) {
       const rep = await r.runOnce();
       if (!rep.leader) {
-        io.stdout(`another relay named "${r.name}" is publishing; nothing done\n`);
+        if (f.json) printJsonLine(io, { done: { leader: false, published: 0 } });
+        else io.stdout(`another relay named "${r.name}" is publishing; nothing done\n`);
         return;
       }
-      io.stdout(`published ${rep.published} events\n`);
+      if (f.json) printJsonLine(io, { done: { leader: true, published: rep.published } });
+      else io.stdout(`published ${rep.published} events\n`);
       return;
     }
     const signal = aborted(io.signal);
     const every = f.statsEvery ?? 10_000;
     const timer = setInterval(() => {
       const m = r.metrics();
+      if (f.json) {
+        printJsonLine(io, { progress: { published: m.published, lagMs: m.lagMs ?? null, errors: m.errors, leader: m.leader } });
+        return;
+      }
       io.stdout(`published ${m.published}, lag ${m.lagMs ?? '-'} ms, errors ${m.errors}${m.leader ? '' : ' (standby)'}\n`);
     }, every);
     timer.unref();
@@ -101,6 +111,10 @@ async function relay(f: RelayFlags, io: CliIO): Promise<void> {
       clearInterval(timer);
     }
     const m = r.metrics();
+    if (f.json) {
+      printJsonLine(io, { stopped: { published: m.published, errors: m.errors } });
+      return;
+    }
     io.stdout(`stopped: published ${m.published}, errors ${m.errors}\n`);
   } finally {
     await r.close();

@@ -22,12 +22,17 @@ export function register(program: Command, io: CliIO): void {
           else (opts.show ? rawStdout(io) : io.stdout)(keyValues([['status', 'fixed token (no expiry known)'], ...(opts.show ? [['token', info.accessToken] as [string, unknown]] : [])], { reveal: opts.show === true }));
           return;
         }
+        // Every time shown is in this host's clock, the one the token manager schedules by: expiresAt
+        // is local (see toStoredToken), and so is the mint moment, expiresAt minus the lifetime. The
+        // server's createTime is in the server's clock; it is shown as such, never compared with ours.
         const remaining = info.expiresAt - now;
         const status = remaining > 0 ? 'valid' : 'expired';
+        const createdAt = info.expiresAt - info.expiresIn * 1000;
+        const refreshAt = client.tokenManager?.refreshAt(info) ?? info.expiresAt;
         if (flags.json) {
           printJson(io, {
-            status, tokenType: info.tokenType, createTime: info.createTime, expiresIn: info.expiresIn, expiresAt: info.expiresAt,
-            remainingMs: Math.max(0, remaining), companyId: client.companyId, baseUrl: client.baseUrl, tokenCache: tokenCacheLabel(flags, io, client),
+            status, tokenType: info.tokenType, createdAt, createTime: info.createTime, expiresIn: info.expiresIn, expiresAt: info.expiresAt,
+            refreshAt, remainingMs: Math.max(0, remaining), companyId: client.companyId, baseUrl: client.baseUrl, tokenCache: tokenCacheLabel(flags, io, client),
             ...(opts.show ? { accessToken: info.accessToken } : {}),
           }, { reveal: opts.show === true });
           return;
@@ -36,8 +41,10 @@ export function register(program: Command, io: CliIO): void {
           keyValues([
             ['status', status],
             ['type', info.tokenType],
-            ['created', `${formatTime(info.createTime)} (Asia/Shanghai)`],
+            ['created', `${formatTime(createdAt)} (Asia/Shanghai, this host's clock)`],
+            ['server time', `${formatTime(info.createTime)} (createTime, in the server's clock)`],
             ['expires', `${formatTime(info.expiresAt)} (in ${formatDuration(Math.max(0, remaining))})`],
+            ['refresh', `${formatTime(refreshAt)} (${refreshAt > now ? `in ${formatDuration(refreshAt - now)}` : 'due: the next call mints a new token'})`],
             ['lifetime', `${info.expiresIn} s`],
             ['company', client.companyId],
             ['base URL', client.baseUrl],
