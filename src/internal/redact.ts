@@ -26,7 +26,8 @@ export function redactText(text: string): string {
     // Stops at a backslash too: inside JSON text (`--json` output) the value ends at an escaped quote.
     // A `<placeholder>` (help text: `?secret=<your push secret>`) is not a value.
     .replace(/((?:apiSecret|apiKey|secret|accessToken|token)=)(?!<)[^&\s"'\\]*/gi, `$1${REDACTED}`)
-    .replace(/(Bearer\s+)[A-Za-z0-9\-._~+/=]+/gi, `$1${REDACTED}`)
+    // Spaces or tabs, never a newline: in a key/value view `type  Bearer` is followed by the next line's key.
+    .replace(/(Bearer[ \t]+)[A-Za-z0-9\-._~+/=]+/gi, `$1${REDACTED}`)
     .replace(/("(?:apiSecret|apiKey|secret|accessToken|token|authorization)"\s*:\s*")[^"]*"/gi, `$1${REDACTED}"`)
     // The same field inside a JSON string (a raw body in `--json` output): quotes escaped as \".
     .replace(/(\\"(?:apiSecret|apiKey|secret|accessToken|token|authorization)\\"\s*:\s*\\")(?:[^\\]|\\(?!"))*\\"/gi, `$1${REDACTED}\\"`);
