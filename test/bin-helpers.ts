@@ -1,5 +1,5 @@
 // Runs the real `zhichi` binary (bin/zhichi.mjs, through its shebang) as a child process: what a
-// user's shell runs. Needs `npx tsup` first (the binary loads dist/cli.js).
+// user's shell runs. The binary loads dist/cli.js, built before the suite by test/global-setup.ts.
 import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { RunResult } from './cli-helpers.js';

@@ -1,5 +1,5 @@
 // Issue 12 (points 8–11, 15): a CLI that tells the truth. Run through the real binary
-// (bin/zhichi.mjs; build dist/ first with `npx tsup`) against the emulator on an ephemeral port.
+// (bin/zhichi.mjs on dist/, built before the suite by test/global-setup.ts) against the emulator on an ephemeral port.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';

@@ -1,7 +1,6 @@
 // Issue 12: a CLI that tells the truth. Run on the real program (src/cli/main.ts `run`, what bin/zhichi.mjs
 // calls) against the emulator on an ephemeral port and real stores.
-import { execFile, execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../src/emulator/index.js';
@@ -156,10 +155,7 @@ describe('lists say when they are cut (issue 12 #2)', () => {
 
 describe('through the real bin (bin/zhichi.mjs on dist/)', () => {
   const root = resolve(import.meta.dirname, '..');
-  beforeAll(() => {
-    // CI builds before testing; a fresh tree builds here.
-    if (!existsSync(join(root, 'dist/cli.js'))) execFileSync(process.execPath, [join(root, 'node_modules/tsup/dist/cli-default.js')], { cwd: root, stdio: 'ignore', timeout: 180_000 });
-  }, 200_000);
+  // dist/ is built from the current sources before the suite (test/global-setup.ts).
 
   async function bin(argv: string[], env: Record<string, string>, cwd: string): Promise<{ code: number; out: string; err: string }> {
     return new Promise((done) => {

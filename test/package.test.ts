@@ -3,17 +3,12 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 const root = path.resolve(import.meta.dirname, '..');
 const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 60_000 });
 
-beforeAll(() => {
-  // CI builds before testing; a developer's `npm test` on a fresh tree builds here.
-  if (!existsSync(path.join(root, 'dist/agents.cjs')) || !existsSync(path.join(root, 'dist/relay.cjs'))) {
-    execFileSync(process.execPath, [path.join(root, 'node_modules/tsup/dist/cli-default.js')], { cwd: root, stdio: 'ignore', timeout: 120_000 });
-  }
-}, 180_000);
+// dist/ is built from the current sources before the suite (test/global-setup.ts).
 
 const entries: Array<[string, string[]]> = [
   ['zhichi-outbound', ['ZhichiClient', 'ZhichiFactory', 'ZhichiError', 'normalizePhone', 'MemoryTokenStore', 'RedisTokenStore', 'FileTokenStore']],
