@@ -365,18 +365,10 @@ export function rowToConflict(r: Record<string, unknown>): ConflictRecord {
   };
 }
 
-/** WHERE clause of a conflict query. */
+/** WHERE clause of a conflict query: the task, time and cursor conditions of {@link whereClause}. */
 export function conflictWhere(q: ConflictQuery, ph: (i: number) => string, withCursor: boolean): { sql: string; params: unknown[] } {
-  const parts: string[] = [];
-  const params: unknown[] = [];
-  const add = (cond: (p: string) => string, v: unknown) => {
-    params.push(v);
-    parts.push(cond(ph(params.length)));
-  };
-  if (q.taskId !== undefined) add((p) => `task_id = ${p}`, q.taskId);
-  if (q.since !== undefined) add((p) => `received_at >= ${p}`, q.since);
-  if (withCursor && q.afterId !== undefined) add((p) => (q.order === 'newest' ? `id < ${p}` : `id > ${p}`), q.afterId);
-  return { sql: parts.length ? ` WHERE ${parts.join(' AND ')}` : '', params };
+  const { taskId, since, afterId, order } = q;
+  return whereClause({ ...(taskId !== undefined ? { taskId } : {}), ...(since !== undefined ? { since } : {}), ...(afterId !== undefined ? { afterId } : {}), ...(order !== undefined ? { order } : {}) }, ph, withCursor);
 }
 
 /** Longest delivery error kept in the store. */
