@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 
 /**
- * What `<file>.checkpoint.json` records: how many data rows, from the start of the file, are done
+ * What the checkpoint (`<file>.<taskId>.checkpoint.json` by default: one per file and task) records: how many data rows, from the start of the file, are done
  * (acknowledged by the server or rejected), for which file, task and column mapping. A resumed
  * import skips those rows; rows after them are sent again, which is safe because the server
  * deduplicates by outId.
