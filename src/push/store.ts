@@ -267,7 +267,6 @@ const str = (v: unknown): string | null => (v === null || v === undefined ? null
 
 /** Maps a row (either dialect; bigint columns may arrive as strings) to a {@link StoredEvent}. */
 export function rowToEvent(r: Record<string, unknown>): StoredEvent {
-  const raw = r['raw'];
   return {
     id: Number(r['id']),
     key: String(r['event_key']),
@@ -291,7 +290,7 @@ export function rowToEvent(r: Record<string, unknown>): StoredEvent {
     intent: str(r['intent']),
     hangupBy: num(r['hangup_by']),
     eventType: str(r['event_type']),
-    raw: Buffer.isBuffer(raw) ? raw : Buffer.from((raw as Uint8Array | undefined) ?? new Uint8Array(0)),
+    raw: rawBytes(r['raw']),
     deliveryStatus: String(r['delivery_status']) as DeliveryStatus,
     deliveryAttempts: Number(r['delivery_attempts'] ?? 0),
     deliveryError: str(r['delivery_error']),
@@ -344,16 +343,20 @@ export function conflictValues(e: NewEvent, eventId: number | null, firstHash: s
   ];
 }
 
+/** A `raw` column as a Buffer: SQLite gives a Buffer, pg a Buffer or (null) nothing. */
+function rawBytes(raw: unknown): Buffer {
+  return Buffer.isBuffer(raw) ? raw : Buffer.from((raw as Uint8Array | undefined) ?? new Uint8Array(0));
+}
+
 /** Maps a row of `zhichi_conflicts` (either dialect) to a {@link ConflictRecord}. */
 export function rowToConflict(r: Record<string, unknown>): ConflictRecord {
-  const raw = r['raw'];
   return {
     id: Number(r['id']),
     key: String(r['event_key']),
     eventId: num(r['event_id']),
     firstHash: String(r['first_hash']),
     newHash: String(r['new_hash']),
-    raw: Buffer.isBuffer(raw) ? raw : Buffer.from((raw as Uint8Array | undefined) ?? new Uint8Array(0)),
+    raw: rawBytes(r['raw']),
     contentType: str(r['content_type']),
     receivedAt: Number(r['received_at']),
     remoteAddress: str(r['remote_addr']),
